@@ -15,7 +15,8 @@
  *   [lmtp]    listen (repeatable; host:port or an absolute unix socket path)
  *   [tls]     cert, key
  *   [auth]    allow_plaintext, fail_delay_ms, max_failures_per_address,
- *             max_failures_per_user, failure_window
+ *             max_failures_per_user, failure_window, password_hash_ops,
+ *             password_hash_memory
  *   [limits]  line_length, literal_size_preauth, append_size, nesting_depth,
  *             arguments, mailbox_name_length, mailbox_depth, search_size,
  *             keywords, keyword_length, commands_in_flight
@@ -60,6 +61,11 @@ struct petrel_config {
 	unsigned max_failures_per_address; /* within failure_window_s */
 	unsigned max_failures_per_user;
 	unsigned failure_window_s;
+	/* Argon2id cost of newly stored password hashes (existing hashes keep
+	 * the cost they were made with). Defaults: libsodium's INTERACTIVE
+	 * limits (2 passes, 64 MiB). */
+	unsigned password_hash_ops;
+	size_t password_hash_memory;
 
 	/* [limits] */
 	size_t line_length;              /* one command line without literals */
@@ -91,5 +97,13 @@ void config_init_defaults(struct petrel_config *cfg);
 bool config_load(struct petrel_config *cfg, const char *path, char **error_r);
 /* Frees what the config owns and zeroes it. */
 void config_free(struct petrel_config *cfg);
+
+/* Splits one listen item (as validated by config_load) into host and port:
+ * "127.0.0.1:143" -> "127.0.0.1", 143; "[::1]:143" -> "::1", 143 (brackets
+ * removed); "*:143" -> "*" (the caller binds every address). An absolute
+ * path (only accepted for [lmtp]) gives *port_r = 0 and the path as host.
+ * host_r is a heap string the caller frees. Returns false on a malformed
+ * item. Thread-safe (no shared state). */
+bool config_listen_split(const char *item, char **host_r, unsigned *port_r);
 
 #endif

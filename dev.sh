@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Petrel's two do-everything commands for a fresh Debian 12 machine (as root):
+#   ./dev.sh run    install what is missing, build, start on embedded defaults
+#   ./dev.sh test   install, build (normal + ASan/UBSan + fuzz), run every test layer
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  libevent-dev libssl-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
+  python3 python3-pytest openssl)
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() { # build DIR [meson options...]
+  local dir=$1; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+  ninja -C "$dir"
+}
+
+case "${1:-}" in
+  run)
+    install_deps
+    build build
+    mkdir -p var
+    if ! ./build/petrel user list 2>/dev/null | grep -qx demo; then
+      echo demo | ./build/petrel user add demo
+    fi
+    echo "Petrel: IMAP 127.0.0.1:1143, IMAPS 127.0.0.1:1993, user demo / demo"
+    exec ./build/petrel serve
+    ;;
+  test)
+    install_deps
+    build build -Dwerror=true
+    build build-asan -Dwerror=true -Dsanitize=true
+    CC=clang build build-fuzz -Dfuzz=true
+    exec /usr/bin/python3 tests/run_all.py --build build --asan build-asan --fuzz build-fuzz
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 64
+    ;;
+esac

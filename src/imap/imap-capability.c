@@ -1,0 +1,33 @@
+#include "imap/imap-session.h"
+#include "lib/config.h"
+#include "net/conn.h"
+
+#include <inttypes.h>
+
+/* Extensions this server implements after login. A capability is listed
+ * here only once its commands and behaviour are complete. */
+static const char *const imap_capabilities_authed[] = {
+	"ENABLE",
+	"ID",
+	"LITERAL+",
+};
+
+void imap_capability_append(struct imap_session *s, struct buf *out)
+{
+	buf_append_str(out, "IMAP4rev1");
+	if (s->state == IMAP_STATE_NOT_AUTH) {
+		/* RFC 9051 §6.2: before login, what a client needs to log in. */
+		buf_append_str(out, " LITERAL+ SASL-IR ID ENABLE");
+		if (!conn_is_tls(s->conn))
+			buf_append_str(out, " STARTTLS");
+		if (imap_session_plaintext_disabled(s))
+			buf_append_str(out, " LOGINDISABLED");
+		else
+			buf_append_str(out, " AUTH=PLAIN AUTH=LOGIN");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(imap_capabilities_authed) / sizeof(*imap_capabilities_authed); i++) {
+		buf_append_char(out, ' ');
+		buf_append_str(out, imap_capabilities_authed[i]);
+	}
+}

@@ -1,0 +1,495 @@
+#include "imap/imap-selected.h"
+#include "imap/imap-session.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "net/conn.h"
+
+#include <string.h>
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} imap_system_flags[] = {
+	{ STORE_FLAG_ANSWERED, "\\Answered" },
+	{ STORE_FLAG_FLAGGED, "\\Flagged" },
+	{ STORE_FLAG_DELETED, "\\Deleted" },
+	{ STORE_FLAG_SEEN, "\\Seen" },
+	{ STORE_FLAG_DRAFT, "\\Draft" },
+};
+
+void imap_flags_append(struct buf *out, uint32_t flags, const char *const *keywords,
+		       size_t keyword_count, bool recent)
+{
+	bool first = true;
+	buf_append_char(out, '(');
+	for (size_t i = 0; i < sizeof(imap_system_flags) / sizeof(*imap_system_flags); i++) {
+		if (!(flags & imap_system_flags[i].bit))
+			continue;
+		if (!first)
+			buf_append_char(out, ' ');
+		buf_append_str(out, imap_system_flags[i].name);
+		first = false;
+	}
+	if (recent) {
+		buf_append_str(out, first ? "\\Recent" : " \\Recent");
+		first = false;
+	}
+	for (size_t i = 0; i < keyword_count; i++) {
+		if (!first)
+			buf_append_char(out, ' ');
+		buf_append_str(out, keywords[i]);
+		first = false;
+	}
+	buf_append_char(out, ')');
+}
+
+static void imap_selected_reserve(struct imap_selected *sel, uint32_t need)
+{
+	if (need <= sel->alloc)
+		return;
+	uint32_t alloc = sel->alloc ? sel->alloc : 16;
+	while (alloc < need)
+		alloc *= 2;
+	sel->uids = xrealloc(sel->uids, (size_t)alloc * sizeof(*sel->uids));
+	sel->flags = xrealloc(sel->flags, (size_t)alloc * sizeof(*sel->flags));
+	sel->modseqs = xrealloc(sel->modseqs, (size_t)alloc * sizeof(*sel->modseqs));
+	sel->alloc = alloc;
+}
+
+static void imap_selected_push(struct imap_selected *sel, uint32_t uid, uint32_t flags,
+			       uint64_t modseq)
+{
+	imap_selected_reserve(sel, sel->count + 1);
+	sel->uids[sel->count] = uid;
+	sel->flags[sel->count] = flags;
+	sel->modseqs[sel->count] = modseq;
+	sel->count++;
+}
+
+static void imap_selected_claim_recent(struct imap_selected *sel, struct store_user *u)
+{
+	uint32_t first, end;
+	const char *error;
+	if (sel->readonly)
+		return;
+	if (store_mailbox_claim_recent(u, sel->mailbox_id, &first, &end, &error) == STORE_OK &&
+	    end > first)
+		imap_seqset_add_range(&sel->recent, first, end - 1);
+}
+
+enum store_error imap_selected_open(struct imap_session *s, struct store_user *u,
+				    const char *name, bool readonly,
+				    struct imap_selected **sel_r, const char **error_r)
+{
+	(void)s;
+	struct store_mailbox_status st;
+	enum store_error err = store_mailbox_status(u, name, &st, error_r);
+	if (err != STORE_OK)
+		return err;
+	if (st.noselect) {
+		*error_r = "Mailbox cannot be selected (\\Noselect)";
+		return STORE_ERR_CANNOT;
+	}
+	struct store_view view;
+	err = store_view_load(u, st.id, &view, error_r);
+	if (err != STORE_OK)
+		return err;
+	struct imap_selected *sel = xcalloc(1, sizeof(*sel));
+	sel->mailbox_id = st.id;
+	sel->name = xstrdup(name);
+	sel->readonly = readonly;
+	sel->uidvalidity = view.uidvalidity;
+	sel->uidnext = view.uidnext;
+	sel->highestmodseq = view.highestmodseq;
+	sel->generation = view.generation;
+	sel->count = sel->alloc = view.count;
+	/* The view's arrays become ours. */
+	sel->uids = view.uids;
+	sel->flags = view.flags;
+	sel->modseqs = view.modseqs;
+	imap_seqset_init(&sel->recent);
+	imap_seqset_init(&sel->pending_expunge);
+	imap_seqset_init(&sel->saved);
+	imap_selected_claim_recent(sel, u);
+	*sel_r = sel;
+	return STORE_OK;
+}
+
+void imap_selected_free(struct imap_selected **selp)
+{
+	struct imap_selected *sel = *selp;
+	if (sel == NULL)
+		return;
+	free(sel->name);
+	free(sel->uids);
+	free(sel->flags);
+	free(sel->modseqs);
+	imap_seqset_free(&sel->recent);
+	imap_seqset_free(&sel->pending_expunge);
+	imap_seqset_free(&sel->saved);
+	free(sel);
+	*selp = NULL;
+}
+
+static void imap_selected_send_flags(struct imap_session *s, struct store_user *u)
+{
+	struct imap_selected *sel = s->selected;
+	const char **keywords = NULL;
+	size_t count = 0;
+	const char *error;
+	if (store_mailbox_keywords(u, sel->mailbox_id, s->cmd_arena, &keywords, &count, &error) !=
+	    STORE_OK)
+		count = 0;
+	struct buf line = BUF_INIT;
+	buf_append_str(&line, "FLAGS ");
+	imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
+	imap_send_untagged(s, "%s", buf_cstr(&line));
+	buf_reset(&line);
+	/* RFC 9051 §7.1: PERMANENTFLAGS; "\*" means new keywords can be
+	 * made. A read-only mailbox has none. */
+	if (sel->readonly) {
+		buf_append_str(&line, "()");
+	} else {
+		imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
+		line.len--; /* reopen the list for \* */
+		buf_append_str(&line, " \\*)");
+	}
+	imap_send_untagged(s, "OK [PERMANENTFLAGS %s] Flags permitted", buf_cstr(&line));
+	buf_free(&line);
+	sel->keywords_announced = count;
+}
+
+static uint32_t imap_selected_recent_count(const struct imap_selected *sel)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < sel->recent.count; i++) {
+		uint32_t lo = imap_selected_lower_bound(sel, sel->recent.ranges[i].first);
+		uint32_t hi = imap_selected_lower_bound(sel, sel->recent.ranges[i].last);
+		if (hi < sel->count && sel->uids[hi] == sel->recent.ranges[i].last)
+			hi++;
+		n += hi - lo;
+	}
+	return n;
+}
+
+void imap_selected_send_state(struct imap_cmd *cmd, struct store_user *u)
+{
+	struct imap_session *s = cmd->session;
+	struct imap_selected *sel = s->selected;
+	bool rev1 = !(s->enabled & IMAP_ENABLED_IMAP4REV2);
+	imap_selected_send_flags(s, u);
+	imap_send_untagged(s, "%u EXISTS", sel->count);
+	if (rev1)
+		imap_send_untagged(s, "%u RECENT", imap_selected_recent_count(sel));
+	if (rev1) {
+		for (uint32_t i = 0; i < sel->count; i++) {
+			if (!(sel->flags[i] & STORE_FLAG_SEEN)) {
+				imap_send_untagged(s, "OK [UNSEEN %u] First unseen", i + 1);
+				break;
+			}
+		}
+	}
+	imap_send_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", sel->uidvalidity);
+	imap_send_untagged(s, "OK [UIDNEXT %u] Predicted next UID", sel->uidnext);
+	imap_send_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			   (unsigned long long)sel->highestmodseq);
+}
+
+uint32_t imap_selected_lower_bound(const struct imap_selected *sel, uint32_t uid)
+{
+	uint32_t lo = 0, hi = sel->count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (sel->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t imap_selected_seq(const struct imap_selected *sel, uint32_t uid)
+{
+	uint32_t i = imap_selected_lower_bound(sel, uid);
+	return i < sel->count && sel->uids[i] == uid ? i + 1 : 0;
+}
+
+bool imap_selected_is_recent(const struct imap_selected *sel, uint32_t uid)
+{
+	return imap_seqset_contains(&sel->recent, uid);
+}
+
+static void imap_selected_resolve_uids(const struct imap_selected *sel,
+				       const struct imap_seqset *set, struct imap_seqset *uids_r)
+{
+	/* Keep only UIDs that exist in the view: walk the view from each
+	 * range's lower bound, so the cost follows what matches, not the
+	 * size of the ranges (1:4294967295 is cheap). */
+	for (size_t r = 0; r < set->count; r++) {
+		uint32_t i = imap_selected_lower_bound(sel, set->ranges[r].first);
+		for (; i < sel->count && sel->uids[i] <= set->ranges[r].last; i++)
+			imap_seqset_add(uids_r, sel->uids[i]);
+	}
+}
+
+bool imap_selected_resolve(const struct imap_selected *sel, const struct imap_seqset_spec *spec,
+			   bool uid, struct imap_seqset *uids_r, const char **error_r)
+{
+	struct imap_seqset set = IMAP_SEQSET_INIT;
+	imap_seqset_clear(uids_r);
+	if (uid) {
+		uint32_t max = sel->count ? sel->uids[sel->count - 1] : 0;
+		imap_seqset_resolve(spec, max, &sel->saved, &set);
+		imap_selected_resolve_uids(sel, &set, uids_r);
+		imap_seqset_free(&set);
+		return true;
+	}
+	/* "$" holds UIDs; turn them into sequence numbers of the view. */
+	struct imap_seqset saved_seqs = IMAP_SEQSET_INIT;
+	if (spec->dollar) {
+		struct imap_seqset_iter it;
+		uint32_t u;
+		imap_seqset_iter_init(&it, &sel->saved);
+		while (imap_seqset_iter_next(&it, &u)) {
+			uint32_t seq = imap_selected_seq(sel, u);
+			if (seq != 0)
+				imap_seqset_add(&saved_seqs, seq);
+		}
+	}
+	imap_seqset_resolve(spec, sel->count, &saved_seqs, &set);
+	imap_seqset_free(&saved_seqs);
+	uint32_t last;
+	if (imap_seqset_last(&set, &last) && last > sel->count) {
+		imap_seqset_free(&set);
+		*error_r = "Invalid message sequence number";
+		return false;
+	}
+	for (size_t r = 0; r < set.count; r++)
+		for (uint64_t n = set.ranges[r].first; n <= set.ranges[r].last; n++)
+			imap_seqset_add(uids_r, sel->uids[n - 1]);
+	imap_seqset_free(&set);
+	return true;
+}
+
+bool imap_selected_parse_set(const struct imap_selected *sel, const char *text, bool uid,
+			     struct imap_seqset *uids_r, const char **error_r)
+{
+	struct imap_seqset_spec spec;
+	if (!imap_seqset_parse(text, strlen(text), 0, &spec, error_r))
+		return false;
+	bool ok = imap_selected_resolve(sel, &spec, uid, uids_r, error_r);
+	imap_seqset_spec_free(&spec);
+	return ok;
+}
+
+struct store_uid_range *imap_selected_ranges(struct imap_cmd *cmd, const struct imap_seqset *uids,
+					     size_t *count_r)
+{
+	struct store_uid_range *r =
+		arena_alloc(cmd->arena, (uids->count ? uids->count : 1) * sizeof(*r));
+	for (size_t i = 0; i < uids->count; i++) {
+		r[i].first = uids->ranges[i].first;
+		r[i].last = uids->ranges[i].last;
+	}
+	*count_r = uids->count;
+	return r;
+}
+
+void imap_selected_note_flags(struct imap_selected *sel, uint32_t uid, uint32_t flags,
+			      uint64_t modseq)
+{
+	uint32_t seq = imap_selected_seq(sel, uid);
+	if (seq == 0)
+		return;
+	sel->flags[seq - 1] = flags;
+	sel->modseqs[seq - 1] = modseq;
+}
+
+/* Sends EXPUNGE (or one VANISHED) for uids (ascending) and removes them
+ * from the view in one pass. */
+void imap_selected_remove_expunged(struct imap_session *s, const uint32_t *uids, size_t count,
+				   bool send_responses)
+{
+	struct imap_selected *sel = s->selected;
+	bool vanished = (s->enabled & IMAP_ENABLED_QRESYNC) != 0;
+	struct imap_seqset gone = IMAP_SEQSET_INIT;
+	uint32_t removed = 0;
+	for (size_t k = 0; k < count; k++) {
+		uint32_t seq = imap_selected_seq(sel, uids[k]);
+		if (seq == 0)
+			continue;
+		imap_seqset_add(&gone, uids[k]);
+		/* Each earlier EXPUNGE shifted later numbers down by one. */
+		if (send_responses && !vanished)
+			imap_send_untagged(s, "%u EXPUNGE", seq - removed);
+		removed++;
+	}
+	if (removed == 0) {
+		imap_seqset_free(&gone);
+		return;
+	}
+	if (send_responses && vanished) {
+		struct buf line = BUF_INIT;
+		buf_append_str(&line, "VANISHED ");
+		imap_seqset_format(&gone, &line);
+		imap_send_untagged(s, "%s", buf_cstr(&line));
+		buf_free(&line);
+	}
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < sel->count; i++) {
+		if (imap_seqset_contains(&gone, sel->uids[i]))
+			continue;
+		sel->uids[w] = sel->uids[i];
+		sel->flags[w] = sel->flags[i];
+		sel->modseqs[w] = sel->modseqs[i];
+		w++;
+	}
+	sel->count = w;
+	for (size_t r = 0; r < gone.count; r++) {
+		imap_seqset_remove_range(&sel->pending_expunge, gone.ranges[r].first,
+					 gone.ranges[r].last);
+		imap_seqset_remove_range(&sel->recent, gone.ranges[r].first, gone.ranges[r].last);
+	}
+	imap_seqset_free(&gone);
+}
+
+static void imap_selected_flush_pending(struct imap_session *s)
+{
+	struct imap_selected *sel = s->selected;
+	if (imap_seqset_is_empty(&sel->pending_expunge))
+		return;
+	uint64_t n = imap_seqset_count(&sel->pending_expunge);
+	uint32_t *uids = xmalloc(n * sizeof(*uids));
+	struct imap_seqset_iter it;
+	uint32_t u;
+	size_t k = 0;
+	imap_seqset_iter_init(&it, &sel->pending_expunge);
+	while (imap_seqset_iter_next(&it, &u))
+		uids[k++] = u;
+	imap_selected_remove_expunged(s, uids, k, true);
+	imap_seqset_clear(&sel->pending_expunge);
+	free(uids);
+}
+
+static void imap_selected_send_fetch_flags(struct imap_session *s, uint32_t seq,
+					   const struct store_msg_flags *m)
+{
+	struct buf line = BUF_INIT;
+	buf_printf(&line, "%u FETCH (", seq);
+	if (s->enabled & (IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE))
+		buf_printf(&line, "UID %u ", m->uid);
+	buf_append_str(&line, "FLAGS ");
+	imap_flags_append(&line, m->flags, (const char *const *)m->keywords, m->keyword_count,
+			  imap_selected_is_recent(s->selected, m->uid));
+	if (s->enabled & (IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE))
+		buf_printf(&line, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+	buf_append_char(&line, ')');
+	imap_send_untagged(s, "%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+/* Applies the store's changes since the view's MODSEQ. */
+static bool imap_selected_apply_changes(struct imap_session *s, struct store_user *u,
+					uint32_t *new_messages_r, bool *keywords_r)
+{
+	struct imap_selected *sel = s->selected;
+	struct store_changes ch;
+	const char *error;
+	if (store_mailbox_changes(u, sel->mailbox_id, sel->highestmodseq, s->cmd_arena, &ch,
+				  &error) != STORE_OK)
+		return false;
+	if (ch.vanished_incomplete) {
+		/* The expunge log no longer reaches back to our MODSEQ: find
+		 * what vanished by comparing the view with the store's. */
+		struct store_view view;
+		if (store_view_load(u, sel->mailbox_id, &view, &error) != STORE_OK)
+			return false;
+		for (uint32_t i = 0; i < sel->count; i++) {
+			uint32_t uid = sel->uids[i];
+			uint32_t lo = 0, hi = view.count;
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (view.uids[mid] < uid)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo >= view.count || view.uids[lo] != uid)
+				imap_seqset_add(&sel->pending_expunge, uid);
+		}
+		store_view_free(&view);
+	}
+	for (size_t i = 0; i < ch.vanished_count; i++)
+		if (imap_selected_seq(sel, ch.vanished[i]) != 0)
+			imap_seqset_add(&sel->pending_expunge, ch.vanished[i]);
+	uint32_t added = 0;
+	for (size_t i = 0; i < ch.changed_count; i++) {
+		const struct store_msg_flags *m = &ch.changed[i];
+		if (m->keyword_count > 0)
+			*keywords_r = true;
+		if (m->uid >= sel->uidnext) {
+			imap_selected_push(sel, m->uid, m->flags, m->modseq);
+			added++;
+			continue;
+		}
+		uint32_t seq = imap_selected_seq(sel, m->uid);
+		if (seq == 0 || imap_seqset_contains(&sel->pending_expunge, m->uid))
+			continue;
+		if (sel->modseqs[seq - 1] == m->modseq && sel->flags[seq - 1] == m->flags)
+			continue; /* our own change, already reported */
+		sel->flags[seq - 1] = m->flags;
+		sel->modseqs[seq - 1] = m->modseq;
+		imap_selected_send_fetch_flags(s, seq, m);
+	}
+	if (ch.highestmodseq > sel->highestmodseq)
+		sel->highestmodseq = ch.highestmodseq;
+	*new_messages_r = added;
+	return true;
+}
+
+void imap_selected_sync(struct imap_session *s, bool allow_expunge)
+{
+	struct imap_selected *sel = s->selected;
+	if (sel == NULL)
+		return;
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	if (u == NULL)
+		return;
+	struct store_mailbox_status st;
+	enum store_error err = store_mailbox_status_by_id(u, sel->mailbox_id, &st, &error);
+	if (err == STORE_ERR_NONEXISTENT) {
+		/* Deleted by another session: every message is gone. */
+		if (allow_expunge && sel->count > 0)
+			imap_selected_remove_expunged(s, sel->uids, sel->count, true);
+		return;
+	}
+	if (err != STORE_OK)
+		return;
+	uint32_t added = 0;
+	bool keywords = false;
+	if (st.highestmodseq != sel->highestmodseq || st.uidnext != sel->uidnext) {
+		if (!imap_selected_apply_changes(s, u, &added, &keywords))
+			return;
+	}
+	if (allow_expunge)
+		imap_selected_flush_pending(s);
+	if (keywords) {
+		const char **kw;
+		size_t n;
+		if (store_mailbox_keywords(u, sel->mailbox_id, s->cmd_arena, &kw, &n, &error) ==
+			    STORE_OK &&
+		    n != sel->keywords_announced)
+			imap_selected_send_flags(s, u);
+	}
+	if (st.uidnext > sel->uidnext)
+		sel->uidnext = st.uidnext;
+	if (added > 0) {
+		imap_selected_claim_recent(sel, u);
+		imap_send_untagged(s, "%u EXISTS", sel->count);
+		if (!(s->enabled & IMAP_ENABLED_IMAP4REV2))
+			imap_send_untagged(s, "%u RECENT", imap_selected_recent_count(sel));
+	}
+}

@@ -1,0 +1,93 @@
+#ifndef PETREL_IMAP_SELECTED_H
+#define PETREL_IMAP_SELECTED_H
+
+/* The selected mailbox as one session sees it: message sequence numbers map
+ * to UIDs through the session's own snapshot, which changes only when the
+ * session tells the client (EXISTS, EXPUNGE, FETCH FLAGS), so sequence
+ * numbers stay consistent inside a command (RFC 9051 §7.5.1, RFC 2180).
+ * Between commands the session holds no database handle: just this view,
+ * about 16 bytes per message. */
+
+#include "imap/imap-seqset.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct imap_session;
+struct imap_cmd;
+
+struct imap_selected {
+	uint64_t mailbox_id;
+	char *name;                  /* UTF-8 store name (heap) */
+	bool readonly;               /* EXAMINE, or no write access */
+	uint32_t uidvalidity;
+	uint32_t uidnext;            /* as last told to the client */
+	uint64_t highestmodseq;      /* changes up to here are reflected */
+	uint64_t generation;
+	/* Message sequence number n is index n-1. */
+	uint32_t count, alloc;
+	uint32_t *uids;
+	uint32_t *flags;             /* STORE_FLAG_* as last told */
+	uint64_t *modseqs;
+	struct imap_seqset recent;   /* UIDs \Recent to this session */
+	/* Expunged in the store but not yet announced: the messages stay in
+	 * the view (and keep their sequence numbers) until a command that may
+	 * send EXPUNGE runs. */
+	struct imap_seqset pending_expunge;
+	size_t keywords_announced;   /* keywords in the last FLAGS response */
+	bool keywords_changed;
+	/* SEARCHRES (RFC 5182): the last SEARCH ... SAVE result, as UIDs. */
+	struct imap_seqset saved;
+};
+
+/* Opens name for s: loads the view, claims \Recent when read-write.
+ * Errors from the store (NONEXISTENT, CANNOT for \Noselect...). */
+enum store_error imap_selected_open(struct imap_session *s, struct store_user *u,
+				    const char *name, bool readonly,
+				    struct imap_selected **sel_r, const char **error_r);
+/* Sends what SELECT/EXAMINE answer before the tagged OK (RFC 9051 §6.3.2,
+ * with rev1's RECENT and UNSEEN for IMAP4rev1 clients). */
+void imap_selected_send_state(struct imap_cmd *cmd, struct store_user *u);
+void imap_selected_free(struct imap_selected **sel);
+
+/* Sequence number of uid, 0 when it is not in the view. */
+uint32_t imap_selected_seq(const struct imap_selected *sel, uint32_t uid);
+/* Index of the first message with UID >= uid (count if none). */
+uint32_t imap_selected_lower_bound(const struct imap_selected *sel, uint32_t uid);
+bool imap_selected_is_recent(const struct imap_selected *sel, uint32_t uid);
+
+/* Turns a parsed sequence set into UIDs present in the view. Sequence
+ * numbers beyond EXISTS make it fail with a message for BAD (RFC 9051
+ * §9 "seq-number": valid numbers only); UIDs beyond the last one simply
+ * match nothing. */
+bool imap_selected_resolve(const struct imap_selected *sel, const struct imap_seqset_spec *spec,
+			   bool uid, struct imap_seqset *uids_r, const char **error_r);
+/* Parses an atom as a sequence set and resolves it (BAD text in error_r). */
+bool imap_selected_parse_set(const struct imap_selected *sel, const char *text, bool uid,
+			     struct imap_seqset *uids_r, const char **error_r);
+/* The view's UIDs in uids as store ranges (from the command arena). */
+struct store_uid_range *imap_selected_ranges(struct imap_cmd *cmd, const struct imap_seqset *uids,
+					     size_t *count_r);
+
+/* Brings the client up to date with the store: new messages (EXISTS,
+ * RECENT), flag changes by others (FETCH FLAGS), and, when allow_expunge,
+ * expunges (EXPUNGE, or VANISHED for QRESYNC clients). Cheap when nothing
+ * changed: one status row read. */
+void imap_selected_sync(struct imap_session *s, bool allow_expunge);
+
+/* Records flags this session set itself, so that sync does not report
+ * them again. */
+void imap_selected_note_flags(struct imap_selected *sel, uint32_t uid, uint32_t flags,
+			      uint64_t modseq);
+/* Removes uids expunged by this session's own command after it sent the
+ * EXPUNGE (or VANISHED) responses for them; returns how many. */
+void imap_selected_remove_expunged(struct imap_session *s, const uint32_t *uids, size_t count,
+				   bool send_responses);
+
+/* "(\Seen \Answered $Keyword)" for a message's flags. */
+struct buf;
+void imap_flags_append(struct buf *out, uint32_t flags, const char *const *keywords,
+		       size_t keyword_count, bool recent);
+
+#endif

@@ -1,0 +1,580 @@
+#include "imap/imap-session.h"
+#include "imap/imap-commands.h"
+#include "imap/imap-parser.h"
+#include "imap/imap-selected.h"
+#include "lib/arena.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+#include "net/conn.h"
+#include "net/connlimit.h"
+#include "net/server.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Limits before login are small and fixed: nothing an unauthenticated
+ * client sends needs more (RFC 9051 §11.3 asks for care pre-auth). */
+#define IMAP_PREAUTH_LINE_LENGTH 8192
+#define IMAP_PREAUTH_ARGUMENTS 100
+#define IMAP_PREAUTH_NESTING 8
+/* Literals above this go to an unlinked temporary file, not memory. */
+#define IMAP_LITERAL_MEMORY_MAX (256 * 1024)
+
+static void imap_session_process_input(struct imap_session *s);
+static void imap_session_free(struct imap_session *s);
+
+void imap_send_raw(struct imap_session *s, const void *data, size_t len)
+{
+	conn_write(s->conn, data, len);
+}
+
+static void imap_send_line(struct imap_session *s, struct buf *line)
+{
+	buf_append(line, "\r\n", 2);
+	imap_send_raw(s, line->data, line->len);
+}
+
+void imap_send_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	buf_append(&line, "* ", 2);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	imap_send_line(s, &line);
+	buf_free(&line);
+}
+
+static void imap_cmd_tagged(struct imap_cmd *cmd, const char *status, const char *code,
+			    const char *fmt, va_list ap)
+{
+	struct imap_session *s = cmd->session;
+	/* Untagged updates go out before the completion (RFC 9051 §7.5.1);
+	 * FETCH, STORE and SEARCH must not shift sequence numbers with an
+	 * EXPUNGE (RFC 9051 §7.5.1, RFC 2180 §4.1), their UID forms may. */
+	if (s->selected != NULL && s->state == IMAP_STATE_SELECTED && !cmd->no_sync)
+		imap_selected_sync(s, !(cmd->flags & IMAP_CMDF_NO_EXPUNGE) || cmd->uid);
+	struct buf line = BUF_INIT;
+	buf_printf(&line, "%s %s ", cmd->tag, status);
+	if (code != NULL)
+		buf_printf(&line, "[%s] ", code);
+	buf_vprintf(&line, fmt, ap);
+	imap_send_line(cmd->session, &line);
+	buf_free(&line);
+	cmd->done = true;
+	if (strcmp(status, "OK") != 0)
+		log_event(LOG_DEBUG, conn_id(cmd->session->conn), "command_failed",
+			  "command=%s status=%s code=%s", cmd->name, status, code ? code : "-");
+}
+
+void imap_cmd_ok(struct imap_cmd *cmd, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	imap_cmd_tagged(cmd, "OK", code, fmt, ap);
+	va_end(ap);
+}
+
+void imap_cmd_no(struct imap_cmd *cmd, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	imap_cmd_tagged(cmd, "NO", code, fmt, ap);
+	va_end(ap);
+}
+
+void imap_cmd_bad(struct imap_cmd *cmd, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	imap_cmd_tagged(cmd, "BAD", code, fmt, ap);
+	va_end(ap);
+}
+
+void imap_session_bye(struct imap_session *s, const char *text)
+{
+	if (conn_is_closing(s->conn))
+		return;
+	imap_send_untagged(s, "BYE %s", text);
+	s->state = IMAP_STATE_LOGOUT;
+	conn_close_after_flush(s->conn);
+}
+
+bool imap_session_plaintext_disabled(const struct imap_session *s)
+{
+	return !conn_is_tls(s->conn) && !conn_is_loopback(s->conn) && !s->cfg->allow_plaintext;
+}
+
+/* --- Limits ------------------------------------------------------------- */
+
+static void imap_session_apply_limits(struct imap_session *s)
+{
+	struct imap_parser_limits lim;
+	imap_parser_limits_default(&lim);
+	if (s->state == IMAP_STATE_NOT_AUTH) {
+		lim.line_length = IMAP_PREAUTH_LINE_LENGTH < s->cfg->line_length
+					  ? IMAP_PREAUTH_LINE_LENGTH : s->cfg->line_length;
+		lim.literal_size = s->cfg->literal_size_preauth;
+		lim.nonsync_literal_size = s->cfg->literal_size_preauth;
+		lim.discard_size = s->cfg->literal_size_preauth;
+		lim.arguments = IMAP_PREAUTH_ARGUMENTS;
+		lim.nesting_depth = IMAP_PREAUTH_NESTING;
+	} else {
+		lim.line_length = s->cfg->line_length;
+		lim.literal_size = s->cfg->append_size;
+		/* LITERAL+ after login: non-synchronising literals as large as
+		 * an APPEND may be (RFC 7888 §4). */
+		lim.nonsync_literal_size = s->cfg->append_size;
+		lim.arguments = s->cfg->arguments;
+		lim.nesting_depth = s->cfg->nesting_depth;
+	}
+	imap_parser_set_limits(s->parser, &lim);
+}
+
+/* Decides where a literal goes before the client sends it: large ones to an
+ * unlinked temporary file (APPEND streams, DESIGN.md §5), and anything over
+ * APPENDLIMIT refused with TOOBIG before a byte of it is sent. */
+static enum imap_literal_dest imap_session_literal_policy(void *context,
+							  const struct imap_literal_request *req,
+							  struct imap_literal_answer *answer_r)
+{
+	struct imap_session *s = context;
+	if (s->state == IMAP_STATE_NOT_AUTH) {
+		if (req->size > s->cfg->literal_size_preauth) {
+			answer_r->code = "TOOBIG";
+			answer_r->message = "Literal too large before login";
+			return IMAP_LITERAL_REJECT;
+		}
+		return IMAP_LITERAL_MEMORY;
+	}
+	if (req->size > s->cfg->append_size) {
+		answer_r->code = "TOOBIG";
+		answer_r->message = "Literal larger than APPENDLIMIT";
+		return IMAP_LITERAL_REJECT;
+	}
+	if (req->size <= IMAP_LITERAL_MEMORY_MAX)
+		return IMAP_LITERAL_MEMORY;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/tmp", s->cfg->data_dir);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_event(LOG_ERROR, conn_id(s->conn), "literal_tmpfile", "dir=%s error=\"%s\"",
+			  dir, strerror(errno));
+		answer_r->code = "SERVERBUG";
+		answer_r->message = "Cannot store literal";
+		return IMAP_LITERAL_REJECT;
+	}
+	if (s->literal_fd_count < IMAP_SESSION_MAX_LITERAL_FDS) {
+		s->literal_fds[s->literal_fd_count++] = fd;
+	} else {
+		close(fd);
+		answer_r->code = "LIMIT";
+		answer_r->message = "Too many large literals in one command";
+		return IMAP_LITERAL_REJECT;
+	}
+	answer_r->fd = fd;
+	return IMAP_LITERAL_FILE;
+}
+
+static void imap_session_close_literal_fds(struct imap_session *s)
+{
+	for (unsigned i = 0; i < s->literal_fd_count; i++)
+		close(s->literal_fds[i]);
+	s->literal_fd_count = 0;
+}
+
+/* --- Commands ----------------------------------------------------------- */
+
+static void imap_session_cmd_complete(struct imap_session *s)
+{
+	struct imap_cmd *cmd = s->cmd;
+	uint64_t us = time_mono_us() - cmd->started_us;
+	log_event(LOG_DEBUG, conn_id(s->conn), "command", "name=%s duration_us=%llu",
+		  cmd->name, (unsigned long long)us);
+	s->cmd = NULL;
+	imap_session_close_literal_fds(s);
+	arena_reset(s->cmd_arena);
+	if (s->state == IMAP_STATE_LOGOUT)
+		conn_close_after_flush(s->conn);
+	else if (s->shutdown_requested)
+		imap_session_bye(s, "Server shutting down");
+}
+
+static void imap_session_handle_result(struct imap_session *s, enum imap_cmd_result r)
+{
+	struct imap_cmd *cmd = s->cmd;
+	if (r == IMAP_CMD_DONE || cmd->done) {
+		imap_session_cmd_complete(s);
+		return;
+	}
+	if (r == IMAP_CMD_MORE)
+		conn_want_drain(s->conn);
+	/* IMAP_CMD_WAIT: the handler calls imap_session_cmd_finished(). */
+}
+
+void imap_session_cmd_finished(struct imap_session *s)
+{
+	if (s->cmd != NULL)
+		imap_session_cmd_complete(s);
+	imap_session_process_input(s);
+}
+
+static void imap_session_dispatch(struct imap_session *s, const struct imap_command *pc)
+{
+	struct imap_cmd *cmd = arena_zalloc(s->cmd_arena, sizeof(*cmd));
+	cmd->session = s;
+	cmd->tag = arena_strdup(s->cmd_arena, pc->tag);
+	cmd->name = arena_strdup(s->cmd_arena, pc->name);
+	cmd->uid = pc->uid;
+	cmd->args = pc->args;
+	cmd->arg_count = pc->args_count;
+	cmd->arena = s->cmd_arena;
+	cmd->started_us = time_mono_us();
+	s->cmd = cmd;
+	s->commands++;
+
+	const struct imap_command_def *def = imap_command_find(pc->name);
+	if (def != NULL)
+		cmd->flags = def->flags;
+	if (def == NULL) {
+		imap_cmd_bad(cmd, NULL, "Unknown command %s", pc->name);
+	} else if (pc->uid && !(def->flags & (IMAP_CMDF_UID | IMAP_CMDF_UID_ONLY))) {
+		imap_cmd_bad(cmd, NULL, "UID cannot be used with %s", pc->name);
+	} else if (!pc->uid && (def->flags & IMAP_CMDF_UID_ONLY)) {
+		imap_cmd_bad(cmd, NULL, "%s needs the UID prefix", pc->name);
+	} else if (!(def->states & s->state)) {
+		imap_cmd_bad(cmd, NULL, "%s not allowed %s", pc->name,
+			     s->state == IMAP_STATE_NOT_AUTH ? "before login"
+			     : s->state == IMAP_STATE_AUTH ? "without a selected mailbox"
+			     : "in this state");
+	} else {
+		imap_session_handle_result(s, def->handler(cmd));
+		return;
+	}
+	imap_session_cmd_complete(s);
+}
+
+static void imap_session_parse_error(struct imap_session *s, bool fatal)
+{
+	struct imap_parser_error err;
+	imap_parser_get_error(s->parser, &err);
+	struct buf line = BUF_INIT;
+	if (fatal)
+		buf_append_str(&line, "* BYE ");
+	else if (err.tag != NULL)
+		/* A refused APPEND literal is a NO [TOOBIG] (RFC 7889 §4);
+		 * every other lexical problem is a BAD. */
+		buf_printf(&line, "%s %s ", err.tag,
+			   err.code != NULL && strcmp(err.code, "TOOBIG") == 0 &&
+					   err.name != NULL && strcmp(err.name, "APPEND") == 0
+				   ? "NO" : "BAD");
+	else
+		buf_append_str(&line, "* BAD ");
+	if (err.code != NULL)
+		buf_printf(&line, "[%s] ", err.code);
+	buf_append_str(&line, err.message);
+	imap_send_line(s, &line);
+	buf_free(&line);
+	imap_session_close_literal_fds(s);
+	log_event(LOG_DEBUG, conn_id(s->conn), "parse_error", "fatal=%d code=%s", fatal,
+		  err.code ? err.code : "-");
+	if (fatal) {
+		s->state = IMAP_STATE_LOGOUT;
+		conn_close_after_flush(s->conn);
+	}
+}
+
+/* --- Input -------------------------------------------------------------- */
+
+/* Feeds one raw line to a command waiting for client lines. */
+static void imap_session_feed_line(struct imap_session *s, const unsigned char *data,
+				   size_t len, size_t *consumed_r)
+{
+	const char *line;
+	size_t line_len;
+	enum imap_parse_result r =
+		imap_parser_read_line(s->parser, data, len, consumed_r, &line, &line_len);
+	if (r == IMAP_PARSE_LINE) {
+		imap_session_handle_result(s, s->cmd->on_line(s->cmd, (const unsigned char *)line,
+								line_len));
+	} else if (r == IMAP_PARSE_ERROR) {
+		imap_cmd_bad(s->cmd, NULL, "Line too long");
+		if (s->cmd->on_abort != NULL)
+			s->cmd->on_abort(s->cmd);
+		imap_session_cmd_complete(s);
+	}
+}
+
+static void imap_session_feed_command(struct imap_session *s, const unsigned char *data,
+				      size_t len, size_t *consumed_r)
+{
+	switch (imap_parser_feed(s->parser, data, len, consumed_r)) {
+	case IMAP_PARSE_NEED_MORE:
+	case IMAP_PARSE_LINE:
+		break;
+	case IMAP_PARSE_CONTINUE:
+		imap_send_raw(s, "+ Ready for literal data\r\n", 26);
+		break;
+	case IMAP_PARSE_COMMAND:
+		imap_session_dispatch(s, imap_parser_get_command(s->parser));
+		break;
+	case IMAP_PARSE_ERROR:
+		imap_session_parse_error(s, false);
+		break;
+	case IMAP_PARSE_FATAL:
+		imap_session_parse_error(s, true);
+		break;
+	}
+}
+
+/* Consumes buffered input until it runs out, a command has to wait, or the
+ * output is over its high-water mark (a client that pipelines without
+ * reading must not make us buffer without bound). */
+static void imap_session_process_input(struct imap_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+	for (;;) {
+		if (conn_is_closing(s->conn))
+			return;
+		bool blocked = (s->cmd != NULL && s->cmd->on_line == NULL);
+		if (!blocked && conn_output_full(s->conn)) {
+			conn_want_drain(s->conn);
+			blocked = true;
+		}
+		if (blocked) {
+			if (!s->input_waiting) {
+				s->input_waiting = true;
+				conn_pause_input(s->conn);
+			}
+			return;
+		}
+		struct evbuffer_iovec v;
+		if (evbuffer_get_length(in) == 0 || evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		size_t consumed = 0;
+		if (s->cmd != NULL)
+			imap_session_feed_line(s, v.iov_base, v.iov_len, &consumed);
+		else
+			imap_session_feed_command(s, v.iov_base, v.iov_len, &consumed);
+		evbuffer_drain(in, consumed);
+	}
+	if (s->input_waiting) {
+		s->input_waiting = false;
+		conn_resume_input(s->conn);
+	}
+}
+
+/* --- Connection callbacks ------------------------------------------------ */
+
+static void imap_session_preauth_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+	(void)fd;
+	(void)what;
+	if (s->state == IMAP_STATE_NOT_AUTH && s->cmd == NULL) {
+		log_event(LOG_INFO, conn_id(s->conn), "timeout", "state=preauth");
+		imap_session_bye(s, "Login timeout");
+	}
+}
+
+static void *imap_session_accept(struct conn *c)
+{
+	const struct petrel_config *cfg = server_config();
+	struct imap_session *s = xcalloc(1, sizeof(*s));
+	s->conn = c;
+	s->cfg = cfg;
+	s->state = IMAP_STATE_NOT_AUTH;
+	s->cmd_arena = arena_new(0);
+	s->parser = imap_parser_new(NULL);
+	imap_parser_set_literal_callback(s->parser, imap_session_literal_policy, s);
+	imap_session_apply_limits(s);
+	conn_set_read_timeout(c, cfg->timeout_preauth);
+	/* The read timeout restarts with every byte; a client dripping one
+	 * byte a second must still log in within the same time. */
+	struct timeval tv = { .tv_sec = cfg->timeout_preauth };
+	s->preauth_timer = evtimer_new(conn_event_base(c), imap_session_preauth_expired, s);
+	evtimer_add(s->preauth_timer, &tv);
+
+	log_event(LOG_INFO, conn_id(c), "connect", "remote=%s port=%u local_port=%u tls=%d",
+		  conn_remote_ip(c), conn_remote_port(c), conn_local_port(c), conn_is_tls(c));
+	struct buf line = BUF_INIT;
+	buf_append_str(&line, "* OK [CAPABILITY ");
+	imap_capability_append(s, &line);
+	buf_append_str(&line, "] Petrel ready");
+	imap_send_line(s, &line);
+	buf_free(&line);
+	return s;
+}
+
+static void imap_session_on_input(struct conn *c, void *ctx)
+{
+	(void)c;
+	imap_session_process_input(ctx);
+}
+
+static void imap_session_on_drain(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	(void)c;
+	if (s->cmd != NULL && s->cmd->resume != NULL && !s->cmd->done) {
+		imap_session_handle_result(s, s->cmd->resume(s->cmd));
+		if (s->cmd != NULL)
+			return;
+	}
+	if (s->shutdown_requested && s->cmd == NULL) {
+		imap_session_bye(s, "Server shutting down");
+		return;
+	}
+	imap_session_process_input(s);
+}
+
+static void imap_session_on_event(struct conn *c, void *ctx, enum conn_event ev)
+{
+	struct imap_session *s = ctx;
+	if (ev == CONN_EVENT_TIMEOUT) {
+		log_event(LOG_INFO, conn_id(c), "timeout", "state=%s",
+			  s->state == IMAP_STATE_NOT_AUTH ? "preauth" : "authenticated");
+		imap_session_bye(s, "Autologout; idle for too long");
+		return;
+	}
+	conn_close(c);
+}
+
+static void imap_session_on_shutdown(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	(void)c;
+	s->shutdown_requested = true;
+	/* A command in flight finishes first; its completion says goodbye. */
+	if (s->cmd == NULL || s->cmd->on_line != NULL)
+		imap_session_bye(s, "Server shutting down");
+}
+
+static void imap_session_on_free(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	log_event(LOG_INFO, conn_id(c), "disconnect",
+		  "user=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu commands=%llu",
+		  s->user ? s->user : "-", (unsigned long long)conn_bytes_in(c),
+		  (unsigned long long)conn_bytes_out(c),
+		  (unsigned long long)(time_wall_ms() - conn_started_ms(c)),
+		  (unsigned long long)s->commands);
+	imap_session_free(s);
+}
+
+static void imap_session_free(struct imap_session *s)
+{
+	if (s->cmd != NULL && s->cmd->on_abort != NULL)
+		s->cmd->on_abort(s->cmd);
+	imap_session_close_literal_fds(s);
+	imap_selected_free(&s->selected);
+	if (s->preauth_timer != NULL)
+		event_free(s->preauth_timer);
+	if (s->user_limit_key != NULL)
+		connlimit_release(s->user_limit_key);
+	imap_parser_destroy(&s->parser);
+	arena_destroy(&s->cmd_arena);
+	buf_free(&s->out);
+	free(s->user);
+	free(s->user_limit_key);
+	free(s->client_id);
+	free(s);
+}
+
+const struct conn_protocol imap_protocol_plain = {
+	.name = "imap",
+	.implicit_tls = false,
+	.on_accept = imap_session_accept,
+	.on_input = imap_session_on_input,
+	.on_drain = imap_session_on_drain,
+	.on_event = imap_session_on_event,
+	.on_shutdown = imap_session_on_shutdown,
+	.on_free = imap_session_on_free,
+	.limit_message = "* BYE [UNAVAILABLE] Too many connections\r\n",
+};
+
+const struct conn_protocol imap_protocol_tls = {
+	.name = "imaps",
+	.implicit_tls = true,
+	.on_accept = imap_session_accept,
+	.on_input = imap_session_on_input,
+	.on_drain = imap_session_on_drain,
+	.on_event = imap_session_on_event,
+	.on_shutdown = imap_session_on_shutdown,
+	.on_free = imap_session_on_free,
+	.limit_message = "* BYE [UNAVAILABLE] Too many connections\r\n",
+};
+
+/* --- Login and the store -------------------------------------------------- */
+
+/* Each worker thread keeps its own bounded cache of open user stores
+ * (DESIGN.md §3); sessions look their store up per command. */
+#define IMAP_STORE_CACHE_HANDLES 64
+
+static _Thread_local struct store_cache *imap_store_cache;
+
+void imap_worker_init(struct worker *w)
+{
+	(void)w;
+	imap_store_cache = store_cache_new(server_config()->data_dir, IMAP_STORE_CACHE_HANDLES);
+}
+
+void imap_worker_deinit(struct worker *w)
+{
+	(void)w;
+	store_cache_destroy(&imap_store_cache);
+}
+
+struct store_user *imap_session_store(struct imap_session *s, const char **error_r)
+{
+	struct store_user *u = NULL;
+	if (store_cache_get(imap_store_cache, s->user, &u, error_r) != STORE_OK)
+		return NULL;
+	return u;
+}
+
+bool imap_session_login(struct imap_cmd *cmd, const char *user)
+{
+	struct imap_session *s = cmd->session;
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "%s\n%s", user, conn_remote_ip(s->conn));
+	if (!connlimit_acquire(buf_cstr(&key), s->cfg->max_connections_per_user_address)) {
+		log_event(LOG_WARN, conn_id(s->conn), "login_refused",
+			  "reason=per_user_address_limit user=%s", log_str(s->cmd_arena, user));
+		buf_free(&key);
+		imap_cmd_no(cmd, "LIMIT", "Too many connections for this user from your address");
+		return false;
+	}
+	s->user_limit_key = xstrndup(buf_cstr(&key), key.len);
+	buf_free(&key);
+	s->user = xstrdup(user);
+	const char *error;
+	if (imap_session_store(s, &error) == NULL) {
+		log_event(LOG_ERROR, conn_id(s->conn), "store_open_failed", "user=%s error=%s",
+			  log_str(s->cmd_arena, user), log_str(s->cmd_arena, error));
+		connlimit_release(s->user_limit_key);
+		free(s->user_limit_key);
+		free(s->user);
+		s->user_limit_key = NULL;
+		s->user = NULL;
+		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable, try again later");
+		return false;
+	}
+	s->state = IMAP_STATE_AUTH;
+	evtimer_del(s->preauth_timer);
+	conn_set_read_timeout(s->conn, s->cfg->timeout_authenticated);
+	imap_session_apply_limits(s);
+	log_event(LOG_INFO, conn_id(s->conn), "login", "user=%s remote=%s tls=%d client=%s",
+		  log_str(s->cmd_arena, user), conn_remote_ip(s->conn), conn_is_tls(s->conn),
+		  s->client_id ? log_str(s->cmd_arena, s->client_id) : "-");
+	return true;
+}

@@ -1,0 +1,357 @@
+#include "net/net-private.h"
+#include "net/connlimit.h"
+#include "net/tls.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Output above this makes conn_output_full() true; producers resume once the
+ * kernel has taken all but CONN_LOW_WATER bytes. */
+#define CONN_HIGH_WATER (256 * 1024)
+#define CONN_LOW_WATER (64 * 1024)
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void conn_make_id(char id[17])
+{
+	unsigned char raw[8];
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		memset(raw, 0, sizeof(raw));
+	for (int i = 0; i < 8; i++)
+		snprintf(id + i * 2, 3, "%02x", raw[i]);
+}
+
+void conn_format_peer(const struct sockaddr *sa, char *ip, size_t ip_size,
+		      unsigned *port_r, bool *loopback_r)
+{
+	unsigned port = 0;
+	bool loopback = false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, (socklen_t)ip_size);
+		port = ntohs(sin->sin_port);
+		loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], ip, (socklen_t)ip_size);
+			loopback = sin6->sin6_addr.s6_addr[12] == 127;
+		} else {
+			inet_ntop(AF_INET6, &sin6->sin6_addr, ip, (socklen_t)ip_size);
+			loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		}
+	} else {
+		snprintf(ip, ip_size, "local");
+		loopback = true;
+	}
+	if (port_r != NULL)
+		*port_r = port;
+	if (loopback_r != NULL)
+		*loopback_r = loopback;
+}
+
+static unsigned conn_sock_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static void conn_setup_bev(struct conn *c)
+{
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_LOW_WATER, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct conn *conn_new(struct worker *w, const struct conn_protocol *proto, int fd,
+		      const struct sockaddr *sa, int salen)
+{
+	(void)salen;
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->worker = w;
+	c->proto = proto;
+	c->started_ms = time_wall_ms();
+	conn_make_id(c->id);
+	conn_format_peer(sa, c->ip, sizeof(c->ip), &c->port, &c->loopback);
+	c->local_port = conn_sock_local_port(fd);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if (proto->implicit_tls) {
+		SSL_CTX *ctx = tls_context_get();
+		SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+		SSL_CTX_free(ctx);
+		if (ssl == NULL) {
+			free(c);
+			return NULL;
+		}
+		c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		c->tls = true;
+	} else {
+		c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (c->bev == NULL) {
+		free(c);
+		return NULL;
+	}
+	conn_setup_bev(c);
+	return c;
+}
+
+struct evbuffer *conn_input(struct conn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+void conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->closing && !c->close_after_flush)
+		return;
+	bufferevent_write(c->bev, data, len);
+	c->bytes_out += len;
+}
+
+void conn_write_str(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
+size_t conn_output_pending(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+bool conn_output_full(struct conn *c)
+{
+	return conn_output_pending(c) > CONN_HIGH_WATER;
+}
+
+void conn_want_drain(struct conn *c)
+{
+	c->want_drain = true;
+}
+
+void conn_pause_input(struct conn *c)
+{
+	c->input_paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_resume_input(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->input_paused = false;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Input that arrived while paused is waiting in the buffer already:
+	 * no new read event will come for it. */
+	if (evbuffer_get_length(conn_input(c)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void conn_set_read_timeout(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+	bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL, NULL);
+}
+
+bool conn_start_tls(struct conn *c)
+{
+	if (c->tls)
+		return false;
+	SSL_CTX *ctx = tls_context_get();
+	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+	SSL_CTX_free(ctx);
+	if (ssl == NULL)
+		return false;
+	/* Clear text pipelined after STARTTLS is dropped (command injection,
+	 * RFC 9051 §11.1 / CVE-2011-0411 class). */
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->input_seen = 0;
+	struct bufferevent *tls = bufferevent_openssl_filter_new(
+		c->worker->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return false;
+	}
+	c->bev = tls;
+	c->tls = true;
+	conn_setup_bev(c);
+	if (c->input_paused)
+		bufferevent_disable(c->bev, EV_READ);
+	return true;
+}
+
+static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_destroy(arg);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->free_scheduled)
+		return;
+	c->closing = true;
+	c->free_scheduled = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	/* Freed from the loop, so callers up the stack may still touch c. */
+	event_base_once(c->worker->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->close_after_flush = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (conn_output_pending(c) == 0)
+		conn_close(c);
+}
+
+bool conn_is_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+void conn_notify_shutdown(struct conn *c)
+{
+	if (c->shutdown_notified || c->closing)
+		return;
+	c->shutdown_notified = true;
+	if (c->proto->on_shutdown != NULL)
+		c->proto->on_shutdown(c, c->ctx);
+	else
+		conn_close(c);
+}
+
+void conn_destroy(struct conn *c)
+{
+	struct worker *w = c->worker;
+	if (c->proto->on_free != NULL)
+		c->proto->on_free(c, c->ctx);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->conn_count--;
+	if (c->limit_key[0] != '\0')
+		connlimit_release(c->limit_key);
+	bufferevent_free(c->bev);
+	free(c);
+	server_conn_closed(w);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (c->closing)
+		return;
+	size_t len = evbuffer_get_length(conn_input(c));
+	if (len > c->input_seen)
+		c->bytes_in += len - c->input_seen;
+	c->proto->on_input(c, c->ctx);
+	if (!c->free_scheduled)
+		c->input_seen = evbuffer_get_length(conn_input(c));
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (c->close_after_flush) {
+		if (conn_output_pending(c) == 0)
+			conn_close(c);
+		return;
+	}
+	if (c->want_drain && !c->closing && conn_output_pending(c) <= CONN_LOW_WATER) {
+		c->want_drain = false;
+		if (c->proto->on_drain != NULL)
+			c->proto->on_drain(c, c->ctx);
+	}
+}
+
+static void conn_log_tls_error(struct conn *c)
+{
+	unsigned long e;
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+		char msg[200];
+		ERR_error_string_n(e, msg, sizeof(msg));
+		log_event(LOG_INFO, c->id, "tls_error", "reason=\"%s\"", msg);
+	}
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* A TLS handshake completed. */
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL)
+			log_event(LOG_INFO, c->id, "tls", "version=%s cipher=%s",
+				  SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+		return;
+	}
+	if (c->free_scheduled)
+		return;
+	enum conn_event ev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		ev = CONN_EVENT_TIMEOUT;
+	} else if (what & BEV_EVENT_EOF) {
+		ev = CONN_EVENT_EOF;
+	} else {
+		if (c->tls)
+			conn_log_tls_error(c);
+		ev = CONN_EVENT_ERROR;
+	}
+	if (c->close_after_flush) {
+		conn_close(c);
+		return;
+	}
+	c->proto->on_event(c, c->ctx, ev);
+}
+
+const char *conn_id(const struct conn *c) { return c->id; }
+const char *conn_remote_ip(const struct conn *c) { return c->ip; }
+unsigned conn_remote_port(const struct conn *c) { return c->port; }
+unsigned conn_local_port(const struct conn *c) { return c->local_port; }
+bool conn_is_tls(const struct conn *c) { return c->tls; }
+bool conn_is_loopback(const struct conn *c) { return c->loopback; }
+uint64_t conn_bytes_in(const struct conn *c) { return c->bytes_in; }
+uint64_t conn_bytes_out(const struct conn *c) { return c->bytes_out; }
+uint64_t conn_started_ms(const struct conn *c) { return c->started_ms; }
+struct event_base *conn_event_base(const struct conn *c) { return c->worker->base; }
+struct worker *conn_worker(const struct conn *c) { return c->worker; }

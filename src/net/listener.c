@@ -1,0 +1,106 @@
+#include "net/listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LISTENER_BACKLOG 1024
+
+static char listener_error[300];
+
+bool listener_parse_spec(const char *spec, char *host, size_t host_size,
+			 char *port, size_t port_size)
+{
+	const char *colon;
+	const char *h = spec;
+	size_t hlen;
+	if (*spec == '[') {
+		const char *end = strchr(spec, ']');
+		if (end == NULL || end[1] != ':')
+			return false;
+		h = spec + 1;
+		hlen = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return false;
+		hlen = (size_t)(colon - spec);
+	}
+	const char *p = colon + 1;
+	if (hlen == 0 || hlen >= host_size || *p == '\0' || strlen(p) >= port_size)
+		return false;
+	for (const char *q = p; *q; q++)
+		if (*q < '0' || *q > '9')
+			return false;
+	if (atoi(p) > 65535)
+		return false;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	strcpy(port, p);
+	return true;
+}
+
+static int listener_bind_one(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int listener_open(const char *spec, const char **error_r)
+{
+	char host[256], port[16];
+	if (!listener_parse_spec(spec, host, sizeof(host), port, sizeof(port))) {
+		snprintf(listener_error, sizeof(listener_error),
+			 "invalid listen address '%s' (expected host:port or [v6]:port)", spec);
+		*error_r = listener_error;
+		return -1;
+	}
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(listener_error, sizeof(listener_error), "%s: %s", spec, gai_strerror(rc));
+		*error_r = listener_error;
+		return -1;
+	}
+	int fd = listener_bind_one(res);
+	if (fd < 0) {
+		snprintf(listener_error, sizeof(listener_error), "bind %s: %s", spec, strerror(errno));
+		*error_r = listener_error;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int listener_bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}

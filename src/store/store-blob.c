@@ -1,0 +1,400 @@
+/* Message bodies: the streaming writer (CRLF normalisation + SHA-256 while
+ * writing to tmp/), publishing a blob into a user's blobs/ and releasing
+ * blobs no message references. */
+
+#include "store/store-private.h"
+
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_BLOB_OUT_SIZE 65536
+
+struct store_blob_writer {
+	int fd;
+	char *tmp_path;
+	EVP_MD_CTX *md;
+	uint64_t size;       /* normalised bytes already flushed */
+	uint64_t max_size;   /* 0: unlimited */
+	bool pending_cr;     /* the previous chunk ended with CR */
+	bool failed;
+	size_t out_len;
+	unsigned char out[STORE_BLOB_OUT_SIZE];
+};
+
+bool store_mkdirs(const char *dir, const char **error_r)
+{
+	char *path = xstrdup(dir);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			store_sys_fail("mkdir", path, errno, error_r);
+			free(path);
+			return false;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(path);
+	return true;
+}
+
+bool store_fsync_dir(const char *path, const char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0) {
+		store_sys_fail("open dir for fsync", path, errno, error_r);
+		return false;
+	}
+	bool ok = fsync(fd) == 0;
+	if (!ok)
+		store_sys_fail("fsync dir", path, errno, error_r);
+	close(fd);
+	return ok;
+}
+
+static void store_blob_writer_free(struct store_blob_writer *w, bool unlink_tmp)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (unlink_tmp && w->tmp_path != NULL)
+		unlink(w->tmp_path);
+	free(w->tmp_path);
+	EVP_MD_CTX_free(w->md);
+	free(w);
+}
+
+enum store_error store_blob_writer_begin(const char *data_dir,
+					 uint64_t max_size,
+					 struct store_blob_writer **writer_r,
+					 const char **error_r)
+{
+	struct store_blob_writer *w = xcalloc(1, sizeof(*w));
+	size_t len = strlen(data_dir) + 32;
+	w->tmp_path = xmalloc(len);
+	snprintf(w->tmp_path, len, "%s/tmp", data_dir);
+	if (!store_mkdirs(w->tmp_path, error_r)) {
+		w->fd = -1;
+		store_blob_writer_free(w, false);
+		return STORE_ERR_INTERNAL;
+	}
+	snprintf(w->tmp_path, len, "%s/tmp/blob.XXXXXX", data_dir);
+	w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+	if (w->fd < 0) {
+		enum store_error err = store_sys_fail("create tmp blob",
+						      w->tmp_path, errno, error_r);
+		store_blob_writer_free(w, false);
+		return err;
+	}
+	w->md = EVP_MD_CTX_new();
+	if (w->md == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
+		store_blob_writer_free(w, true);
+		return store_fail(STORE_ERR_INTERNAL, error_r,
+				  "Internal error in the mail store (sha256)");
+	}
+	w->max_size = max_size;
+	*writer_r = w;
+	return STORE_OK;
+}
+
+static enum store_error store_blob_writer_flush(struct store_blob_writer *w,
+					       const char **error_r)
+{
+	if (EVP_DigestUpdate(w->md, w->out, w->out_len) != 1) {
+		w->failed = true;
+		return store_fail(STORE_ERR_INTERNAL, error_r,
+				  "Internal error in the mail store (sha256)");
+	}
+	size_t done = 0;
+	while (done < w->out_len) {
+		ssize_t ret = write(w->fd, w->out + done, w->out_len - done);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			w->failed = true;
+			return store_sys_fail("write tmp blob", w->tmp_path, errno,
+					      error_r);
+		}
+		done += (size_t)ret;
+	}
+	w->size += w->out_len;
+	w->out_len = 0;
+	return STORE_OK;
+}
+
+static enum store_error store_blob_writer_emit(struct store_blob_writer *w,
+					      const unsigned char *data,
+					      size_t len, const char **error_r)
+{
+	if (w->max_size != 0 && w->size + w->out_len + len > w->max_size) {
+		w->failed = true;
+		return store_fail(STORE_ERR_TOOBIG, error_r,
+				  "Message is larger than %llu bytes",
+				  (unsigned long long)w->max_size);
+	}
+	while (len > 0) {
+		size_t room = STORE_BLOB_OUT_SIZE - w->out_len;
+		size_t n = len < room ? len : room;
+		memcpy(w->out + w->out_len, data, n);
+		w->out_len += n;
+		data += n;
+		len -= n;
+		if (w->out_len == STORE_BLOB_OUT_SIZE) {
+			enum store_error err = store_blob_writer_flush(w, error_r);
+			if (err != STORE_OK)
+				return err;
+		}
+	}
+	return STORE_OK;
+}
+
+/* Length of the run at data without CR or LF. */
+static size_t store_plain_run(const unsigned char *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len && data[i] != '\r' && data[i] != '\n')
+		i++;
+	return i;
+}
+
+enum store_error store_blob_writer_write(struct store_blob_writer *w,
+					 const void *data, size_t len,
+					 const char **error_r)
+{
+	static const unsigned char crlf[2] = { '\r', '\n' };
+	const unsigned char *p = data;
+	enum store_error err = STORE_OK;
+	if (w->failed)
+		return store_fail(STORE_ERR_INTERNAL, error_r,
+				  "Message writer already failed");
+	while (len > 0 && err == STORE_OK) {
+		if (w->pending_cr) {
+			/* CR LF, bare CR and a CRLF split between chunks all
+			 * become one CRLF. */
+			w->pending_cr = false;
+			err = store_blob_writer_emit(w, crlf, 2, error_r);
+			if (*p == '\n') {
+				p++;
+				len--;
+			}
+			continue;
+		}
+		size_t run = store_plain_run(p, len);
+		if (run > 0) {
+			err = store_blob_writer_emit(w, p, run, error_r);
+			p += run;
+			len -= run;
+			continue;
+		}
+		if (*p == '\r')
+			w->pending_cr = true;
+		else
+			err = store_blob_writer_emit(w, crlf, 2, error_r);
+		p++;
+		len--;
+	}
+	return err;
+}
+
+enum store_error store_blob_writer_finish(struct store_blob_writer **wp,
+					  struct store_blob **blob_r,
+					  const char **error_r)
+{
+	static const unsigned char crlf[2] = { '\r', '\n' };
+	struct store_blob_writer *w = *wp;
+	*wp = NULL;
+	enum store_error err = STORE_OK;
+	if (w->failed)
+		err = store_fail(STORE_ERR_INTERNAL, error_r,
+				 "Message writer already failed");
+	if (err == STORE_OK && w->pending_cr)
+		err = store_blob_writer_emit(w, crlf, 2, error_r);
+	if (err == STORE_OK && w->out_len > 0)
+		err = store_blob_writer_flush(w, error_r);
+	if (err == STORE_OK && fsync(w->fd) < 0)
+		err = store_sys_fail("fsync tmp blob", w->tmp_path, errno, error_r);
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	if (err == STORE_OK && (EVP_DigestFinal_ex(w->md, digest, &digest_len) != 1 ||
+				digest_len != 32))
+		err = store_fail(STORE_ERR_INTERNAL, error_r,
+				 "Internal error in the mail store (sha256)");
+	if (err != STORE_OK) {
+		store_blob_writer_free(w, true);
+		return err;
+	}
+	struct store_blob *blob = xcalloc(1, sizeof(*blob));
+	store_hex(digest, digest_len, blob->hash);
+	blob->size = w->size;
+	blob->tmp_path = w->tmp_path;
+	w->tmp_path = NULL;
+	store_blob_writer_free(w, false);
+	*blob_r = blob;
+	return STORE_OK;
+}
+
+void store_blob_writer_abort(struct store_blob_writer **w)
+{
+	if (*w == NULL)
+		return;
+	store_blob_writer_free(*w, true);
+	*w = NULL;
+}
+
+enum store_error store_blob_import(const char *data_dir, const char *path,
+				   uint64_t max_size, struct store_blob **blob_r,
+				   const char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return store_fail(STORE_ERR_NONEXISTENT, error_r,
+					  "No such file: %s", path);
+		return store_sys_fail("open import file", path, errno, error_r);
+	}
+	struct store_blob_writer *w;
+	enum store_error err = store_blob_writer_begin(data_dir, max_size, &w,
+						       error_r);
+	if (err != STORE_OK) {
+		close(fd);
+		return err;
+	}
+	unsigned char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = store_sys_fail("read import file", path, errno, error_r);
+			break;
+		}
+		if (n == 0)
+			break;
+		err = store_blob_writer_write(w, chunk, (size_t)n, error_r);
+		if (err != STORE_OK)
+			break;
+	}
+	close(fd);
+	if (err != STORE_OK) {
+		store_blob_writer_abort(&w);
+		return err;
+	}
+	return store_blob_writer_finish(&w, blob_r, error_r);
+}
+
+const char *store_blob_hash(const struct store_blob *b)
+{
+	return b->hash;
+}
+
+uint64_t store_blob_size(const struct store_blob *b)
+{
+	return b->size;
+}
+
+void store_blob_free(struct store_blob **b)
+{
+	if (*b == NULL)
+		return;
+	if ((*b)->tmp_path != NULL)
+		unlink((*b)->tmp_path);
+	free((*b)->tmp_path);
+	free(*b);
+	*b = NULL;
+}
+
+char *store_blob_path(const struct store_user *u, const char *hash)
+{
+	size_t len = strlen(u->blobs_dir) + STORE_HASH_HEX_SIZE + 8;
+	char *path = xmalloc(len);
+	snprintf(path, len, "%s/%.2s/%s", u->blobs_dir, hash, hash);
+	return path;
+}
+
+/* blobs/<xx>, created (and blobs/ synced so the new entry is durable) when
+ * missing. */
+static bool store_blob_shard_ready(const struct store_user *u, const char *hash,
+				   char *shard, size_t shard_size,
+				   const char **error_r)
+{
+	snprintf(shard, shard_size, "%s/%.2s", u->blobs_dir, hash);
+	if (mkdir(shard, 0700) == 0)
+		return store_fsync_dir(u->blobs_dir, error_r);
+	if (errno == EEXIST)
+		return true;
+	store_sys_fail("mkdir blob shard", shard, errno, error_r);
+	return false;
+}
+
+enum store_error store_blob_publish(struct store_user *u,
+				    const struct store_blob *blob,
+				    const char **error_r)
+{
+	char shard[4096];
+	if (!store_blob_shard_ready(u, blob->hash, shard, sizeof(shard), error_r))
+		return STORE_ERR_INTERNAL;
+	char *path = store_blob_path(u, blob->hash);
+	enum store_error err = STORE_OK;
+	/* EEXIST: single-instance storage, the same body is already here
+	 * (and was made durable by whoever linked it). */
+	if (link(blob->tmp_path, path) < 0 && errno != EEXIST)
+		err = store_sys_fail("link blob", path, errno, error_r);
+	else if (!store_fsync_dir(shard, error_r))
+		err = STORE_ERR_INTERNAL;
+	free(path);
+	return err;
+}
+
+int store_blob_referenced(struct store_user *u, const char *hash,
+			  enum store_error *err_r, const char **error_r)
+{
+	static const char sql[] = "SELECT 1 FROM emails WHERE hash = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	if (st == NULL) {
+		*err_r = STORE_ERR_INTERNAL;
+		return -1;
+	}
+	store_db_bind_text(st, 1, hash);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	*err_r = store_db_fail(u, rc, "look up blob", error_r);
+	return -1;
+}
+
+void store_blobs_release(struct store_user *u, const char *const *hashes,
+			 size_t count)
+{
+	if (count == 0)
+		return;
+	const char *error;
+	enum store_error err = store_db_begin_write(u, &error);
+	for (size_t i = 0; i < count && err == STORE_OK; i++) {
+		if (store_blob_referenced(u, hashes[i], &err, &error) != 0)
+			continue;
+		char *path = store_blob_path(u, hashes[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			store_sys_fail("unlink blob", path, errno, &error);
+		free(path);
+	}
+	if (err != STORE_OK) {
+		store_db_rollback(u, err);
+		return;
+	}
+	(void)store_db_commit(u, &error);
+}

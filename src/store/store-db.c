@@ -1,0 +1,318 @@
+/* The per-user SQLite database: pragmas, schema migrations, the prepared
+ * statement cache and transactions. */
+
+#include "store/store-private.h"
+
+#include "lib/arena.h"
+#include "lib/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Milliseconds a writer waits for another writer (BEGIN IMMEDIATE) before
+ * the operation fails with STORE_ERR_INUSE. */
+#define STORE_DB_BUSY_TIMEOUT_MS 10000
+
+_Static_assert(STORE_FLAG_SEEN == 1 && STORE_FLAG_DELETED == 8,
+	       "the counter triggers below hard-code these bits");
+
+/* Version 1. The counters in mailboxes and account are kept exact by the
+ * triggers, whatever statement adds or removes a message, so STATUS and
+ * QUOTA read one row. */
+static const char store_schema_v1[] =
+	"CREATE TABLE account ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" last_uidvalidity INTEGER NOT NULL,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" bytes INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE mailboxes ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE,"
+	" objectid TEXT NOT NULL UNIQUE,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	" recent_uid INTEGER NOT NULL DEFAULT 1,"
+	" expunge_floor INTEGER NOT NULL DEFAULT 0,"
+	" special_use INTEGER NOT NULL DEFAULT 0,"
+	" noselect INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" generation INTEGER NOT NULL DEFAULT 0,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" unseen INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" bytes INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TABLE mailbox_keywords ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	" keyword TEXT NOT NULL COLLATE NOCASE,"
+	" PRIMARY KEY (mailbox_id, keyword)) WITHOUT ROWID;"
+	"CREATE TABLE emails ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" hash TEXT NOT NULL UNIQUE,"
+	" size INTEGER NOT NULL,"
+	" objectid TEXT NOT NULL UNIQUE,"
+	" envelope TEXT, bodystructure TEXT, body TEXT,"
+	" sent_date INTEGER,"
+	" hdr_from TEXT, hdr_to TEXT, hdr_cc TEXT, subject TEXT,"
+	" message_id TEXT, in_reply_to TEXT, refs TEXT);"
+	"CREATE VIRTUAL TABLE email_text USING fts5(headers, body,"
+	" tokenize = 'trigram');"
+	"CREATE TABLE messages ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),"
+	" uid INTEGER NOT NULL,"
+	" email_id INTEGER NOT NULL REFERENCES emails(id),"
+	" flags INTEGER NOT NULL,"
+	" keywords TEXT NOT NULL DEFAULT '',"
+	" modseq INTEGER NOT NULL,"
+	" internal_date INTEGER NOT NULL,"
+	" tz_offset INTEGER NOT NULL,"
+	" save_date INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX messages_email ON messages(email_id);"
+	"CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
+	"CREATE TABLE expunged ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	" uid INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
+	"CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages + 1, bytes = bytes + NEW.size,"
+	"  unseen = unseen + ((NEW.flags & 1) = 0),"
+	"  deleted = deleted + ((NEW.flags & 8) != 0)"
+	"  WHERE id = NEW.mailbox_id;"
+	" UPDATE account SET messages = messages + 1, bytes = bytes + NEW.size;"
+	" END;"
+	"CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages - 1, bytes = bytes - OLD.size,"
+	"  unseen = unseen - ((OLD.flags & 1) = 0),"
+	"  deleted = deleted - ((OLD.flags & 8) != 0)"
+	"  WHERE id = OLD.mailbox_id;"
+	" UPDATE account SET messages = messages - 1, bytes = bytes - OLD.size;"
+	" END;"
+	"CREATE TRIGGER messages_au AFTER UPDATE OF flags ON messages BEGIN"
+	" UPDATE mailboxes SET"
+	"  unseen = unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),"
+	"  deleted = deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0)"
+	"  WHERE id = NEW.mailbox_id;"
+	" END;"
+	"CREATE TRIGGER emails_ad AFTER DELETE ON emails BEGIN"
+	" DELETE FROM email_text WHERE rowid = OLD.id;"
+	" END;";
+
+/* store_migrations[v] takes a database from user_version v to v + 1. A
+ * release that changes the schema appends one entry; entries are never
+ * edited once shipped. */
+static const char *const store_migrations[] = {
+	store_schema_v1,
+};
+#define STORE_SCHEMA_VERSION \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+enum store_error store_db_exec(struct store_user *u, const char *sql,
+			       const char **error_r)
+{
+	int rc = sqlite3_exec(u->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_fail(u, rc, sql, error_r);
+	return STORE_OK;
+}
+
+static int store_db_user_version(struct store_user *u, int *version_r)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(u->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version_r = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static enum store_error store_db_migrate(struct store_user *u,
+					 const char **error_r)
+{
+	int version;
+	int rc = store_db_user_version(u, &version);
+	if (rc != SQLITE_OK)
+		return store_db_fail(u, rc, "read user_version", error_r);
+	if (version == STORE_SCHEMA_VERSION)
+		return STORE_OK;
+	if (version > STORE_SCHEMA_VERSION) {
+		return store_fail(STORE_ERR_INTERNAL, error_r,
+				  "Mail store schema %d is newer than this "
+				  "program (%d)", version, STORE_SCHEMA_VERSION);
+	}
+	enum store_error err = store_db_begin_write(u, error_r);
+	if (err != STORE_OK)
+		return err;
+	/* Another process may have migrated while we waited for the lock. */
+	rc = store_db_user_version(u, &version);
+	if (rc != SQLITE_OK)
+		return store_db_rollback(u, store_db_fail(u, rc, "read user_version",
+							  error_r));
+	for (; version < STORE_SCHEMA_VERSION; version++) {
+		err = store_db_exec(u, store_migrations[version], error_r);
+		if (err != STORE_OK)
+			return store_db_rollback(u, err);
+	}
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	err = store_db_exec(u, sql, error_r);
+	if (err != STORE_OK)
+		return store_db_rollback(u, err);
+	return store_db_commit(u, error_r);
+}
+
+enum store_error store_db_open(struct store_user *u, const char *path,
+			       const char **error_r)
+{
+	/* NOMUTEX: a handle is used by one thread at a time (store.h). */
+	int rc = sqlite3_open_v2(path, &u->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_fail(u, rc, "open database", error_r);
+	sqlite3_busy_timeout(u->db, STORE_DB_BUSY_TIMEOUT_MS);
+	/* WAL: readers never block the writer. synchronous=FULL: in WAL mode
+	 * NORMAL does not sync the WAL at each COMMIT, so an acknowledged
+	 * APPEND could vanish on power loss; FULL syncs it every commit. */
+	enum store_error err = store_db_exec(u,
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA foreign_keys = ON;", error_r);
+	if (err != STORE_OK)
+		return err;
+	return store_db_migrate(u, error_r);
+}
+
+void store_db_close(struct store_user *u)
+{
+	for (size_t i = 0; i < u->stmt_count; i++)
+		sqlite3_finalize(u->stmts[i].stmt);
+	free(u->stmts);
+	u->stmts = NULL;
+	u->stmt_count = u->stmt_cap = 0;
+	if (u->db != NULL)
+		sqlite3_close(u->db);
+	u->db = NULL;
+}
+
+sqlite3_stmt *store_db_stmt(struct store_user *u, const char *sql,
+			    const char **error_r)
+{
+	for (size_t i = 0; i < u->stmt_count; i++) {
+		if (u->stmts[i].sql == sql) {
+			sqlite3_stmt *st = u->stmts[i].stmt;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v3(u->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_db_fail(u, rc, "prepare", error_r);
+		return NULL;
+	}
+	if (u->stmt_count == u->stmt_cap) {
+		u->stmt_cap = u->stmt_cap == 0 ? 32 : u->stmt_cap * 2;
+		u->stmts = xrealloc(u->stmts, u->stmt_cap * sizeof(*u->stmts));
+	}
+	u->stmts[u->stmt_count].sql = sql;
+	u->stmts[u->stmt_count].stmt = st;
+	u->stmt_count++;
+	return st;
+}
+
+static void store_db_reset_all(struct store_user *u)
+{
+	/* A statement left mid-step would pin an old read snapshot and hide
+	 * other handles' commits from this one. */
+	for (sqlite3_stmt *st = sqlite3_next_stmt(u->db, NULL); st != NULL;
+	     st = sqlite3_next_stmt(u->db, st))
+		sqlite3_reset(st);
+}
+
+enum store_error store_db_begin_write(struct store_user *u,
+				      const char **error_r)
+{
+	store_change_discard(u);
+	return store_db_exec(u, "BEGIN IMMEDIATE", error_r);
+}
+
+enum store_error store_db_begin_read(struct store_user *u,
+				     const char **error_r)
+{
+	return store_db_exec(u, "BEGIN", error_r);
+}
+
+enum store_error store_db_commit(struct store_user *u, const char **error_r)
+{
+	store_db_reset_all(u);
+	int rc = sqlite3_exec(u->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		enum store_error err = store_db_fail(u, rc, "commit", error_r);
+		return store_db_rollback(u, err);
+	}
+	store_change_publish(u);
+	return STORE_OK;
+}
+
+enum store_error store_db_rollback(struct store_user *u, enum store_error err)
+{
+	store_db_reset_all(u);
+	if (!sqlite3_get_autocommit(u->db))
+		sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
+	store_change_discard(u);
+	return err;
+}
+
+enum store_error store_db_step_done(struct store_user *u, sqlite3_stmt *st,
+				    const char *what, const char **error_r)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_db_fail(u, rc, what, error_r);
+	return STORE_OK;
+}
+
+void store_db_bind_text(sqlite3_stmt *st, int col, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+}
+
+const char *store_db_column_str(struct arena *a, sqlite3_stmt *st, int col)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+	if (text == NULL)
+		return NULL;
+	return arena_strndup(a, text, (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* Runs a statement returning one integer; 1 row, 0 none, -1 error. */
+int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
+			enum store_error *err_r, const char **error_r)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	*err_r = store_db_fail(u, rc, "query", error_r);
+	return -1;
+}

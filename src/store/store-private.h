@@ -1,0 +1,210 @@
+#ifndef PETREL_STORE_PRIVATE_H
+#define PETREL_STORE_PRIVATE_H
+
+/* Shared between the store's own files; nothing outside src/store/ includes
+ * this. */
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+struct store_blob {
+	char *tmp_path;                  /* heap; unlinked by store_blob_free */
+	char hash[STORE_HASH_HEX_SIZE];
+	uint64_t size;
+};
+
+struct store_pending_change {
+	uint64_t mailbox_id;
+	enum store_change_kind kind;
+};
+
+struct store_stmt_entry {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct store_user {
+	sqlite3 *db;
+	struct store_stmt_entry *stmts;
+	size_t stmt_count, stmt_cap;
+	char *name;
+	char *dir;                 /* users/<h>/<user> */
+	char *blobs_dir;           /* users/<h>/<user>/blobs */
+	/* Changes made in the current write transaction, announced through
+	 * the change hook after COMMIT. */
+	struct store_pending_change *pending;
+	size_t pending_count, pending_cap;
+};
+
+/* ---- Errors (store-error.c) ---- */
+
+/* Formats the thread-local message, points *error_r at it, returns err. */
+enum store_error store_fail(enum store_error err, const char **error_r,
+			    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Logs an SQLite failure on u's database with what and returns INUSE for
+ * SQLITE_BUSY/LOCKED, INTERNAL otherwise. */
+enum store_error store_db_fail(struct store_user *u, int rc, const char *what,
+			       const char **error_r);
+/* Logs an errno failure (path, what) and returns INTERNAL (NOPERM for
+ * EACCES/EPERM). */
+enum store_error store_sys_fail(const char *what, const char *path,
+				int errnum, const char **error_r);
+
+/* ---- Change hook (store-error.c) ---- */
+
+void store_change_note(struct store_user *u, uint64_t mailbox_id,
+		       enum store_change_kind kind);
+/* Calls the hook for each pending change (after COMMIT) and clears them. */
+void store_change_publish(struct store_user *u);
+void store_change_discard(struct store_user *u);
+
+/* ---- Names (store-name.c) ---- */
+
+/* Heap copy of a valid name with a leading "INBOX" component in upper case;
+ * NULL (and *error_r) if name is invalid. */
+char *store_name_normalize(const char *name, const char **error_r);
+bool store_name_is_inbox(const char *normalized);
+/* Length of the parent part ("a/b" of "a/b/c"), 0 for a top-level name. */
+size_t store_name_parent_len(const char *name);
+
+/* ---- Database (store-db.c) ---- */
+
+/* Opens/creates path, sets the pragmas and migrates the schema. */
+enum store_error store_db_open(struct store_user *u, const char *path,
+			       const char **error_r);
+void store_db_close(struct store_user *u);
+/* A cached prepared statement for a static SQL string (keyed by the string
+ * itself), reset and with bindings cleared. NULL after logging on error. */
+sqlite3_stmt *store_db_stmt(struct store_user *u, const char *sql,
+			    const char **error_r);
+/* BEGIN IMMEDIATE (writes) / BEGIN (consistent reads). */
+enum store_error store_db_begin_write(struct store_user *u,
+				      const char **error_r);
+enum store_error store_db_begin_read(struct store_user *u,
+				     const char **error_r);
+/* COMMIT, then publish pending changes. On failure rolls back. */
+enum store_error store_db_commit(struct store_user *u, const char **error_r);
+/* ROLLBACK (ignoring "no transaction"), resets statements, discards
+ * pending changes. Returns err unchanged so callers can `return`. */
+enum store_error store_db_rollback(struct store_user *u, enum store_error err);
+/* Runs sql (no results expected) with no parameters. */
+enum store_error store_db_exec(struct store_user *u, const char *sql,
+			       const char **error_r);
+/* Steps a statement expected to finish (INSERT/UPDATE/DELETE) and resets
+ * it. */
+enum store_error store_db_step_done(struct store_user *u, sqlite3_stmt *st,
+				    const char *what, const char **error_r);
+/* Steps a statement returning one integer in column 0 and resets it:
+ * 1 row (*value_r set), 0 no row, -1 error (*err_r set). */
+int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
+		 enum store_error *err_r, const char **error_r);
+/* Binds text that may be NULL (binds SQL NULL then). */
+void store_db_bind_text(sqlite3_stmt *st, int col, const char *text);
+/* Column text copied into a (NULL for SQL NULL). */
+const char *store_db_column_str(struct arena *a, sqlite3_stmt *st, int col);
+
+/* ---- Mailbox rows (store-mailbox.c) ---- */
+
+struct store_mailbox_row {
+	uint64_t id;
+	char objectid[STORE_OBJECTID_SIZE];
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages, unseen, deleted;
+	uint64_t bytes;
+	unsigned special_use;
+	bool noselect;
+	uint64_t generation;
+	uint32_t recent_uid;
+	uint64_t expunge_floor;
+};
+
+/* 1 found, 0 not found, -1 error (*err_r set). */
+int store_mailbox_row_by_id(struct store_user *u, uint64_t id,
+			    struct store_mailbox_row *row_r,
+			    enum store_error *err_r, const char **error_r);
+int store_mailbox_row_by_name(struct store_user *u, const char *name,
+			      struct store_mailbox_row *row_r,
+			      enum store_error *err_r, const char **error_r);
+/* Inside a write transaction: a new MODSEQ for the mailbox. */
+enum store_error store_mailbox_next_modseq(struct store_user *u,
+					   uint64_t mailbox_id,
+					   uint64_t *modseq_r,
+					   const char **error_r);
+/* Inside a write transaction: reserves count UIDs, returns the first. */
+enum store_error store_mailbox_reserve_uids(struct store_user *u,
+					    uint64_t mailbox_id, uint32_t count,
+					    uint32_t *first_uid_r,
+					    const char **error_r);
+/* Inside a write transaction: creates a selectable mailbox row named name
+ * (already normalised, parents already present). */
+enum store_error store_mailbox_insert(struct store_user *u, const char *name,
+				      unsigned special_use, uint64_t *id_r,
+				      const char **error_r);
+/* Inside a write transaction: creates missing superior names of name. */
+enum store_error store_mailbox_create_parents(struct store_user *u,
+					      const char *name,
+					      const char **error_r);
+/* Inside a write transaction: records keywords as known in the mailbox. */
+enum store_error store_mailbox_add_keywords(struct store_user *u,
+					    uint64_t mailbox_id,
+					    const char *keywords,
+					    const char **error_r);
+
+/* ---- Messages (store-message.c) ---- */
+
+/* Inside a write transaction: deletes the mailbox's messages whose UIDs are
+ * listed, logs them as expunged with modseq (log = false for a mailbox that
+ * goes away), and drops email rows nothing references any more, adding their
+ * hashes to *hashes_r (arena array, *hash_count_r entries) for
+ * store_blobs_release() after COMMIT. */
+enum store_error store_msg_delete_rows(struct store_user *u,
+				       uint64_t mailbox_id,
+				       const uint32_t *uids, size_t count,
+				       uint64_t modseq, bool log,
+				       struct arena *a, const char ***hashes_r,
+				       size_t *hash_count_r,
+				       const char **error_r);
+/* Splits a stored keyword string ("kw1 kw2") into an array from a. */
+void store_keywords_split(struct arena *a, const char *s,
+			  const char ***keywords_r, size_t *count_r);
+/* Every UID of the mailbox (ascending, from a). */
+enum store_error store_msg_all_uids(struct store_user *u, uint64_t mailbox_id,
+				    struct arena *a, uint32_t **uids_r,
+				    size_t *count_r, const char **error_r);
+
+/* ---- Blobs (store-blob.c) ---- */
+
+/* users/<h>/<user>/blobs/<xx>/<hash> (heap). */
+char *store_blob_path(const struct store_user *u, const char *hash);
+/* Inside the write transaction that will reference it: makes the blob
+ * present and durable in u's blobs/ (link from tmp, or reuse an existing
+ * file with that hash). */
+enum store_error store_blob_publish(struct store_user *u,
+				    const struct store_blob *blob,
+				    const char **error_r);
+/* After COMMIT: unlinks blobs whose hash no email row references, under
+ * the write lock so no APPEND can be linking the same hash meanwhile.
+ * Failures are logged, not returned: a left-over file is an orphan the
+ * next sweep removes. */
+void store_blobs_release(struct store_user *u, const char *const *hashes,
+			 size_t count);
+/* -1 error (*err_r set), 0 no email row has hash, 1 one has. */
+int store_blob_referenced(struct store_user *u, const char *hash,
+			  enum store_error *err_r, const char **error_r);
+/* fsync a directory. */
+bool store_fsync_dir(const char *path, const char **error_r);
+/* mkdir -p for dir (mode 0700); true if it exists afterwards. */
+bool store_mkdirs(const char *dir, const char **error_r);
+
+/* Random OBJECTID: prefix letter + 24 hex digits. */
+void store_objectid_new(char prefix, char out[STORE_OBJECTID_SIZE]);
+
+/* Lowercase hex of len bytes into out (2*len+1). */
+void store_hex(const unsigned char *data, size_t len, char *out);
+
+#endif

@@ -1,0 +1,244 @@
+"""Shared fixtures for protocol tests: a real `petrel serve` on loopback
+ports of its own, with a fresh data directory, and a small raw IMAP client
+that lets tests assert exact responses."""
+
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PETREL_BIN = os.environ.get("PETREL_BIN", os.path.join(ROOT, "build", "petrel"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A running petrel serve. Stopped with SIGTERM; a non-zero exit (crash,
+    sanitizer report) fails the test that owns it."""
+
+    def __init__(self, tmp_path, extra_config="", users=(("demo", "demo"),)):
+        self.dir = tmp_path
+        self.data_dir = tmp_path / "var"
+        self.imap_port = free_port()
+        self.imaps_port = free_port()
+        self.lmtp_port = free_port()
+        self.config_path = tmp_path / "petrel.conf"
+        self.config_path.write_text(
+            f"data_dir = {self.data_dir}\n"
+            "[server]\nworkers = 2\nlog_level = debug\n"
+            f"[imap]\nlisten = 127.0.0.1:{self.imap_port}\n"
+            f"[imaps]\nlisten = 127.0.0.1:{self.imaps_port}\n"
+            f"[lmtp]\nlisten = 127.0.0.1:{self.lmtp_port}\n"
+            "[auth]\nfail_delay_ms = 50\n"
+            + extra_config
+        )
+        self.log_path = tmp_path / "petrel.log"
+        for name, password in users:
+            self.add_user(name, password)
+        self.proc = None
+
+    def cli(self, *args, input=None, check=True):
+        r = subprocess.run([PETREL_BIN, "-c", str(self.config_path), *args],
+                           input=input, capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"petrel {' '.join(args)} failed: {r.returncode} {r.stderr}")
+        return r
+
+    def add_user(self, name, password):
+        self.cli("user", "add", name, input=password + "\n")
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([PETREL_BIN, "-c", str(self.config_path), "serve"],
+                                     stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"petrel exited at start: {self.log_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.imap_port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.imaps_port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("petrel did not start listening")
+
+    def stop(self, timeout=30):
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise AssertionError("petrel did not stop within %ds of SIGTERM" % timeout)
+        finally:
+            self.log.close()
+        self.proc = None
+        return rc
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+        self.proc = None
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def connect(self, tls=False, greeting=True):
+        return Client(self, tls=tls, greeting=greeting)
+
+    def login(self, user="demo", password="demo", tls=False):
+        c = self.connect(tls=tls)
+        c.ok(f"LOGIN {user} {password}")
+        return c
+
+
+class Client:
+    """A raw IMAP client: sends exactly what the test says and returns the
+    lines the server answered, so tests can assert exact responses."""
+
+    def __init__(self, server, tls=False, greeting=True, port=None):
+        self.server = server
+        if port is None:
+            port = server.imaps_port if tls else server.imap_port
+        sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        if tls:
+            sock = self.tls_context().wrap_socket(sock, server_hostname="localhost")
+        self.sock = sock
+        self.buf = b""
+        self.tagn = 0
+        self.greeting = self.readline() if greeting else None
+
+    @staticmethod
+    def tls_context():
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    def starttls(self):
+        self.sock = self.tls_context().wrap_socket(self.sock, server_hostname="localhost")
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def readline(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; pending: %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        # A literal at the end of a line: read its bytes and the rest.
+        m = re.search(rb"\{(\d+)\}$", line)
+        while m:
+            n = int(m.group(1))
+            while len(self.buf) < n:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise EOFError("connection closed inside a literal")
+                self.buf += chunk
+            lit, self.buf = self.buf[:n], self.buf[n:]
+            rest = self.readline_raw()
+            line = line + b"\r\n" + lit + rest
+            m = re.search(rb"\{(\d+)\}$", rest)
+        return line.decode("utf-8", errors="surrogateescape")
+
+    def readline_raw(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def next_tag(self):
+        self.tagn += 1
+        return "a%03d" % self.tagn
+
+    def command(self, text, tag=None):
+        """Sends one command; returns (untagged lines, tagged line)."""
+        tag = tag or self.next_tag()
+        self.send(f"{tag} {text}\r\n")
+        return self.read_until_tagged(tag)
+
+    def read_until_tagged(self, tag):
+        untagged = []
+        while True:
+            line = self.readline()
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def ok(self, text):
+        untagged, tagged = self.command(text)
+        assert re.match(r"^\S+ OK", tagged), f"{text!r} -> {tagged!r}"
+        return untagged
+
+    def no(self, text, code=None):
+        untagged, tagged = self.command(text)
+        assert re.match(r"^\S+ NO", tagged), f"{text!r} -> {tagged!r}"
+        if code:
+            assert f"[{code}" in tagged, f"{text!r} -> {tagged!r}"
+        return tagged
+
+    def bad(self, text):
+        untagged, tagged = self.command(text)
+        assert re.match(r"^\S+ BAD", tagged), f"{text!r} -> {tagged!r}"
+        return tagged
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A started server with the user demo/demo; stopped after the test,
+    which fails if the server did not exit cleanly."""
+    s = Server(tmp_path).start()
+    yield s
+    rc = s.stop()
+    assert rc == 0, f"petrel exited with {rc}:\n{s.log_text()[-5000:]}"
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Factory for servers with extra configuration."""
+    made = []
+
+    def make(extra_config="", users=(("demo", "demo"),), start=True):
+        d = tmp_path / f"s{len(made)}"
+        d.mkdir()
+        s = Server(d, extra_config, users)
+        made.append(s)
+        return s.start() if start else s
+
+    yield make
+    for s in made:
+        rc = s.stop()
+        assert rc == 0, f"petrel exited with {rc}:\n{s.log_text()[-5000:]}"

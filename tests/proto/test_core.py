@@ -1,0 +1,347 @@
+"""Foundation behaviour over real sockets: greeting, capabilities, login,
+SASL, STARTTLS, ID, ENABLE, and the bad input every server meets."""
+
+import base64
+import re
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from conftest import Client
+
+
+def caps_of(line):
+    m = re.search(r"CAPABILITY ([^\]]*)", line)
+    assert m, line
+    return m.group(1).split()
+
+
+def test_greeting_lists_capabilities(server):
+    c = server.connect()
+    assert c.greeting.startswith("* OK [CAPABILITY IMAP4rev1 ")
+    caps = caps_of(c.greeting)
+    assert "STARTTLS" in caps and "AUTH=PLAIN" in caps and "SASL-IR" in caps
+    assert "LOGINDISABLED" not in caps  # loopback is trusted
+
+
+def test_capability_differs_before_and_after_login(server):
+    c = server.connect()
+    untagged = c.ok("CAPABILITY")
+    assert len(untagged) == 1
+    before = untagged[0].split()[2:]
+    untagged, tagged = c.command("LOGIN demo demo")
+    assert re.match(r"a\d+ OK \[CAPABILITY IMAP4rev1 .*\] Logged in$", tagged)
+    after = c.ok("CAPABILITY")[0].split()[2:]
+    assert "AUTH=PLAIN" in before and "AUTH=PLAIN" not in after
+    assert "STARTTLS" in before and "STARTTLS" not in after
+    assert after == caps_of(tagged)
+
+
+def test_noop_and_logout(server):
+    c = server.connect()
+    assert c.command("NOOP")[1].endswith("OK NOOP completed")
+    untagged, tagged = c.command("LOGOUT")
+    assert untagged == ["* BYE Logging out"]
+    assert tagged.endswith(" OK LOGOUT completed")
+    assert c.sock.recv(10) == b""
+
+
+def test_command_names_are_case_insensitive(server):
+    c = server.connect()
+    c.ok("noop")
+    c.ok("CaPaBiLiTy")
+
+
+def test_login_wrong_password_and_unknown_user_look_the_same(server):
+    c = server.connect()
+    wrong = c.no("LOGIN demo nope", "AUTHENTICATIONFAILED")
+    unknown = c.no("LOGIN nosuchuser nope", "AUTHENTICATIONFAILED")
+    assert wrong.split(" ", 1)[1] == unknown.split(" ", 1)[1]
+    c.ok("LOGIN demo demo")
+
+
+def test_login_with_quoted_and_literal_arguments(server):
+    c = server.connect()
+    c.send('a1 LOGIN "demo" {4}\r\n')
+    assert c.readline().startswith("+ ")
+    c.send("demo\r\n")
+    assert c.read_until_tagged("a1")[1].startswith("a1 OK")
+
+
+def test_login_twice_is_bad(server):
+    c = server.login()
+    c.bad("LOGIN demo demo")
+
+
+def test_authenticated_commands_need_login(server):
+    c = server.connect()
+    t = c.bad("ENABLE CONDSTORE")
+    assert "before login" in t
+
+
+def test_authenticate_plain_with_initial_response(server):
+    c = server.connect()
+    ir = base64.b64encode(b"\0demo\0demo").decode()
+    untagged, tagged = c.command(f"AUTHENTICATE PLAIN {ir}")
+    assert re.match(r"a\d+ OK \[CAPABILITY ", tagged)
+
+
+def test_authenticate_plain_with_continuation(server):
+    c = server.connect()
+    c.send("a1 AUTHENTICATE PLAIN\r\n")
+    assert c.readline() == "+ "
+    c.send(base64.b64encode(b"\0demo\0wrong").decode() + "\r\n")
+    assert c.read_until_tagged("a1")[1].startswith("a1 NO [AUTHENTICATIONFAILED]")
+
+
+def test_authenticate_login_mechanism(server):
+    c = server.connect()
+    c.send("a1 AUTHENTICATE LOGIN\r\n")
+    assert base64.b64decode(c.readline()[2:]) == b"Username:"
+    c.send(base64.b64encode(b"demo").decode() + "\r\n")
+    assert base64.b64decode(c.readline()[2:]) == b"Password:"
+    c.send(base64.b64encode(b"demo").decode() + "\r\n")
+    assert c.read_until_tagged("a1")[1].startswith("a1 OK")
+
+
+def test_authenticate_cancel_and_bad_base64(server):
+    c = server.connect()
+    c.send("a1 AUTHENTICATE PLAIN\r\n")
+    assert c.readline() == "+ "
+    c.send("*\r\n")
+    assert c.read_until_tagged("a1")[1] == "a1 BAD Authentication cancelled"
+    c.send("a2 AUTHENTICATE PLAIN\r\n")
+    c.readline()
+    c.send("!!!notbase64\r\n")
+    assert c.read_until_tagged("a2")[1].startswith("a2 BAD")
+    c.no("AUTHENTICATE CRAM-MD5", "CANNOT")
+    c.ok("LOGIN demo demo")
+
+
+def test_starttls_then_login(server):
+    c = server.connect()
+    assert c.command("STARTTLS")[1].endswith("OK Begin TLS negotiation now")
+    c.starttls()
+    caps = c.ok("CAPABILITY")[0]
+    assert "STARTTLS" not in caps
+    c.bad("STARTTLS")
+    c.ok("LOGIN demo demo")
+
+
+def test_starttls_discards_pipelined_plaintext(server):
+    c = server.connect()
+    # The injected NOOP must not be executed after the handshake.
+    c.send("a1 STARTTLS\r\na2 NOOP\r\n")
+    assert c.readline() == "a1 OK Begin TLS negotiation now"
+    c.starttls()
+    c.send("a3 NOOP\r\n")
+    assert c.readline() == "a3 OK NOOP completed"
+
+
+def test_implicit_tls_port(server):
+    c = server.connect(tls=True)
+    assert c.greeting.startswith("* OK [CAPABILITY")
+    assert "STARTTLS" not in c.greeting
+    assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
+    c.ok("LOGIN demo demo")
+
+
+def test_id_is_answered_and_logged(server):
+    c = server.connect()
+    untagged = c.ok('ID ("name" "TestClient" "version" "1.2")')
+    assert untagged == ['* ID ("name" "Petrel" "version" "0.1.0")']
+    c.ok("ID NIL")
+    c.bad('ID ("name")')
+    c.bad("ID foo")
+    c.ok("LOGIN demo demo")
+    c.ok("LOGOUT")
+    time.sleep(0.2)
+    assert re.search(r"event=login user=demo .*client=TestClient/1.2", server.log_text())
+
+
+def test_enable_lists_only_known_extensions(server):
+    c = server.login()
+    assert c.ok("ENABLE X-UNKNOWN") == ["* ENABLED"]
+    c.bad("ENABLE")
+
+
+def test_unknown_command_and_uid_misuse(server):
+    c = server.connect()
+    assert c.bad("FROBNICATE") .endswith("Unknown command FROBNICATE")
+    c.bad("UID NOOP")
+
+
+def test_untagged_bad_without_tag(server):
+    c = server.connect()
+    c.send("\r\n")
+    assert c.readline().startswith("* BAD")
+    c.send("+tag NOOP\r\n")
+    assert c.readline().startswith("* BAD")
+    c.ok("NOOP")
+
+
+# --- Bad input: each has a defined answer and the server keeps serving ---
+
+def assert_still_serving(server):
+    c = server.login()
+    c.ok("NOOP")
+    c.close()
+
+
+def test_megabyte_line_without_crlf(server):
+    c = server.connect()
+    c.send(b"a1 NOOP " + b"x" * (1024 * 1024))
+    line = c.readline()
+    assert line.startswith("a1 BAD") or line.startswith("* BAD")
+    c.send(b"\r\na2 NOOP\r\n")
+    assert c.read_until_tagged("a2")[1] == "a2 OK NOOP completed"
+    assert_still_serving(server)
+
+
+@pytest.mark.parametrize("size", ["4294967296", "99999999999999999999"])
+def test_huge_sync_literal_is_refused_before_data(server, size):
+    c = server.connect()
+    c.send(f"a1 LOGIN {{{size}}}\r\n")
+    line = c.readline()
+    assert re.match(r"a1 (NO|BAD) ", line), line
+    c.ok("NOOP")
+    c.login_after = c.ok("LOGIN demo demo")
+
+
+@pytest.mark.parametrize("size", ["4294967296", "99999999999999999999"])
+def test_huge_nonsync_literal_ends_connection(server, size):
+    c = server.connect()
+    c.send(f"a1 LOGIN {{{size}+}}\r\nxxxx")
+    line = c.readline()
+    assert line.startswith("* BYE") or line.startswith("a1 BAD") or line.startswith("a1 NO"), line
+    assert_still_serving(server)
+
+
+def test_unterminated_quoted_string(server):
+    c = server.connect()
+    c.send('a1 LOGIN "demo demo\r\n')
+    assert c.readline().startswith("a1 BAD")
+    c.ok("LOGIN demo demo")
+
+
+def test_nul_bytes(server):
+    c = server.connect()
+    c.send(b"a1 LOGIN \"de\x00mo\" demo\r\n")
+    assert c.readline().startswith("a1 BAD")
+    c.send(b"a2 NO\x00OP\r\n")
+    assert c.readline().startswith("a2 BAD")
+    c.ok("NOOP")
+
+
+def test_thousand_nested_parentheses(server):
+    c = server.login()
+    c.send("a1 ID " + "(" * 1000 + ")" * 1000 + "\r\n")
+    assert c.readline().startswith("a1 BAD")
+    c.ok("NOOP")
+
+
+def test_ten_thousand_pipelined_noops(server):
+    c = server.login()
+    c.send("".join(f"p{i} NOOP\r\n" for i in range(10000)))
+    for i in range(10000):
+        assert c.readline() == f"p{i} OK NOOP completed"
+    c.ok("NOOP")
+
+
+def test_binary_garbage_before_login(server):
+    c = server.connect()
+    import random
+    rnd = random.Random(7)
+    garbage = bytes(rnd.randrange(256) for _ in range(20000)).replace(b"{", b"[")
+    c.send(garbage + b"\r\n")
+    c.sock.settimeout(5)
+    # Whatever was answered, the server is alive and serves others.
+    assert_still_serving(server)
+
+
+def test_tls_handshake_on_plain_port(server):
+    raw = socket.create_connection(("127.0.0.1", server.imap_port), timeout=10)
+    raw.recv(1000)  # greeting
+    ctx = Client.tls_context()
+    with pytest.raises((ssl.SSLError, OSError)):
+        ctx.wrap_socket(raw, server_hostname="localhost")
+    assert_still_serving(server)
+
+
+def test_plain_text_on_tls_port(server):
+    raw = socket.create_connection(("127.0.0.1", server.imaps_port), timeout=10)
+    raw.sendall(b"a1 LOGIN demo demo\r\n")
+    # The TLS layer rejects the bytes and the connection is closed (a TLS
+    # alert, then EOF or a reset); no IMAP answer is ever given.
+    data = b""
+    try:
+        while True:
+            chunk = raw.recv(1000)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    assert b"OK" not in data and b"a1" not in data
+    assert_still_serving(server)
+
+
+def test_slow_client_is_disconnected_before_login(make_server):
+    s = make_server("[timeouts]\npreauth = 2s\n")
+    c = s.connect()
+    c.sock.settimeout(10)
+    start = time.time()
+    closed = False
+    for ch in b"a1 LOGIN demo demo":
+        try:
+            c.send(bytes([ch]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.25)
+        if time.time() - start > 6:
+            break
+    if not closed:
+        line = c.readline()
+        assert line.startswith("* BYE"), line
+    assert time.time() - start < 6
+    assert_still_serving(s)
+
+
+def test_connection_limit_per_address(make_server):
+    s = make_server("[server]\nmax_connections_per_address = 20\n")
+    conns = [s.connect() for _ in range(20)]
+    extra = Client(s, greeting=False)
+    assert extra.readline().startswith("* BYE [UNAVAILABLE]")
+    for c in conns:
+        c.close()
+    time.sleep(0.3)
+    assert_still_serving(s)
+
+
+def test_five_hundred_connections_at_once(make_server):
+    s = make_server("[server]\nmax_connections_per_address = 400\n")
+    socks, refused = [], 0
+    for _ in range(500):
+        sk = socket.create_connection(("127.0.0.1", s.imap_port), timeout=20)
+        socks.append(sk)
+    greeted = 0
+    for sk in socks:
+        f = sk.makefile("rb")
+        line = f.readline()
+        if line.startswith(b"* OK"):
+            greeted += 1
+        elif line.startswith(b"* BYE"):
+            refused += 1
+    assert greeted == 400 and refused == 100
+    for sk in socks:
+        sk.close()
+
+
+def test_sigterm_says_bye(server):
+    c = server.login()
+    server.proc.send_signal(15)
+    assert c.readline().startswith("* BYE")
