@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <sqlite3.h>
@@ -19,10 +20,6 @@ struct userdb {
 	sqlite3 *sql;
 	unsigned long long hash_ops;
 	size_t hash_memory;
-	/* Hash of a random password, made on the first unknown-user verify,
-	 * so that unknown names cost the same Argon2id work as known ones. */
-	char dummy_hash[crypto_pwhash_STRBYTES];
-	bool have_dummy;
 	char error[512];
 };
 
@@ -171,32 +168,48 @@ static bool userdb_exec(struct userdb *db, const char *sql, const char **error_r
 	return true;
 }
 
+/* Reads the schema version of the users table: 0 when there is none yet. */
+static int userdb_read_version(struct userdb *db, int *version_r)
+{
+	sqlite3_stmt *st;
+	*version_r = 0;
+	int rc = sqlite3_prepare_v2(db->sql, "SELECT version FROM schema_version "
+				    "WHERE component = 'users'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version_r = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static bool userdb_setup(struct userdb *db, const char **error_r)
 {
 	sqlite3_busy_timeout(db->sql, USERDB_BUSY_TIMEOUT_MS);
-	if (!userdb_exec(db, "PRAGMA journal_mode=WAL", error_r) ||
-	    !userdb_exec(db, "BEGIN IMMEDIATE", error_r))
+	if (!userdb_exec(db, "PRAGMA journal_mode=WAL", error_r))
 		return false;
-	sqlite3_stmt *st = NULL;
-	int rc, version = 0;
+	/* Fast path, a read only: the schema is there (every open after the
+	 * first; servers open a handle per login on a pool thread). */
+	int version;
+	if (userdb_read_version(db, &version) == SQLITE_OK &&
+	    version == USERDB_SCHEMA_VERSION)
+		return true;
+
+	if (!userdb_exec(db, "BEGIN IMMEDIATE", error_r))
+		return false;
+	int rc;
 	if (!userdb_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
 			 "component TEXT PRIMARY KEY, version INTEGER NOT NULL)", error_r))
 		goto rollback;
-	rc = sqlite3_prepare_v2(db->sql, "SELECT version FROM schema_version "
-				"WHERE component = 'users'", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
+	if ((rc = userdb_read_version(db, &version)) != SQLITE_OK) {
 		userdb_sql_fail(db, rc, "reading schema version", error_r);
 		goto rollback;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE) {
-		userdb_sql_fail(db, rc, "reading schema version", error_r);
-		goto rollback;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if (version == 0) {
 		if (!userdb_exec(db, userdb_schema_sql, error_r))
 			goto rollback;
@@ -208,7 +221,6 @@ static bool userdb_setup(struct userdb *db, const char **error_r)
 	}
 	return userdb_exec(db, "COMMIT", error_r);
 rollback:
-	sqlite3_finalize(st);
 	sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 	return false;
 }
@@ -457,21 +469,46 @@ void userdb_list_free(char **names, size_t count)
 	free(names);
 }
 
-static enum userdb_result userdb_dummy_verify(struct userdb *db, const void *password,
-					      size_t password_len, const char **error_r)
+/* Hash of a random password at the configured cost, shared by the whole
+ * process, so that an unknown name costs the same Argon2id work as a known
+ * one. Made once per cost (normally once per process). */
+static pthread_mutex_t userdb_dummy_lock = PTHREAD_MUTEX_INITIALIZER;
+static char userdb_dummy_hash[crypto_pwhash_STRBYTES];
+static unsigned long long userdb_dummy_ops;
+static size_t userdb_dummy_memory;
+
+_Static_assert(USERDB_HASH_SIZE == crypto_pwhash_STRBYTES, "hash buffer size");
+
+enum userdb_result userdb_prepare_verify(struct userdb *db, char hash_r[USERDB_HASH_SIZE],
+					 const char **error_r)
 {
-	if (!db->have_dummy) {
+	enum userdb_result r = USERDB_OK;
+	pthread_mutex_lock(&userdb_dummy_lock);
+	if (userdb_dummy_ops != db->hash_ops || userdb_dummy_memory != db->hash_memory) {
 		char random[32], text[sizeof(random) * 2 + 1];
 		randombytes_buf(random, sizeof(random));
 		sodium_bin2hex(text, sizeof(text), (unsigned char *)random, sizeof(random));
-		enum userdb_result r = userdb_hash(db, text, db->dummy_hash, error_r);
-		if (r != USERDB_OK)
-			return r;
-		db->have_dummy = true;
+		r = userdb_hash(db, text, userdb_dummy_hash, error_r);
+		if (r == USERDB_OK) {
+			userdb_dummy_ops = db->hash_ops;
+			userdb_dummy_memory = db->hash_memory;
+		}
 	}
+	if (r == USERDB_OK && hash_r != NULL)
+		memcpy(hash_r, userdb_dummy_hash, crypto_pwhash_STRBYTES);
+	pthread_mutex_unlock(&userdb_dummy_lock);
+	return r;
+}
+
+static enum userdb_result userdb_dummy_verify(struct userdb *db, const void *password,
+					      size_t password_len, const char **error_r)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	enum userdb_result r = userdb_prepare_verify(db, hash, error_r);
+	if (r != USERDB_OK)
+		return r;
 	/* The result is meaningless; only the work counts. */
-	volatile int ignored = crypto_pwhash_str_verify(db->dummy_hash, password,
-							  password_len);
+	volatile int ignored = crypto_pwhash_str_verify(hash, password, password_len);
 	(void)ignored;
 	return userdb_fail(db, USERDB_MISMATCH, error_r, "authentication failed");
 }

@@ -29,6 +29,8 @@
 #define USERDB_FILE_NAME "petrel.db"
 #define USERDB_SCHEMA_VERSION 1
 #define USERDB_BUSY_TIMEOUT_MS 5000
+/* Bytes of an encoded hash buffer (crypto_pwhash_STRBYTES). */
+#define USERDB_HASH_SIZE 128
 
 enum userdb_result {
 	USERDB_OK = 0,
@@ -85,6 +87,14 @@ enum userdb_result userdb_exists(struct userdb *db, const char *name,
 enum userdb_result userdb_list(struct userdb *db, char ***names_r, size_t *count_r,
 			       const char **error_r);
 void userdb_list_free(char **names, size_t count);
+
+/* Makes the process-wide dummy hash that userdb_verify checks unknown
+ * names against (one Argon2id hash at db's cost, ~0.1 s). userdb_verify
+ * makes it on first need, which makes that one call slower; a server calls
+ * this at start-up so that not even the first answer differs. hash_r may
+ * be NULL. Thread-safe. */
+enum userdb_result userdb_prepare_verify(struct userdb *db, char hash_r[USERDB_HASH_SIZE],
+					 const char **error_r);
 
 /* Checks a password. USERDB_OK on a match; USERDB_MISMATCH when the user
  * is unknown or the password wrong: both cases do the same Argon2id work

@@ -11,12 +11,11 @@
  * ...) and the loaded configuration (built-in defaults without -c). Error
  * messages go to stderr as "petrel: ..." through cli_error(). */
 
-#include <stdio.h>
+#include <stdbool.h>
 
 struct petrel_config;
 
-/* petrel serve: runs the daemon until SIGTERM/SIGINT. main.c answers
- * "serve -h/--help" itself before calling it. */
+/* petrel serve: runs the daemon until SIGTERM/SIGINT; answers -h/--help. */
 int cli_serve(struct petrel_config *cfg, int argc, char **argv);
 
 /* petrel user add|passwd|del|list (src/cli/cmd-user.c). */
@@ -29,6 +28,6 @@ int cli_version(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* True when argv[1..argc-1] holds -h or --help before any "--". */
-int cli_wants_help(int argc, char **argv);
+bool cli_wants_help(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "auth/userdb.h"
 #include "imap/imap-auth.h"
+#include "imap/imap-notify.h"
 #include "imap/imap-session.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -49,11 +50,17 @@ static void serve_sweep_store(const struct petrel_config *cfg)
 		log_event(LOG_ERROR, NULL, "tmp_clean_failed", "error=\"%s\"", error);
 	struct userdb *db;
 	char *uerror = NULL;
-	if (!userdb_open(cfg->data_dir, NULL, &db, &uerror, NULL)) {
+	struct userdb_settings set = { .hash_ops = cfg->password_hash_ops,
+				       .hash_memory = cfg->password_hash_memory };
+	if (!userdb_open(cfg->data_dir, &set, &db, &uerror, NULL)) {
 		log_event(LOG_ERROR, NULL, "userdb_open_failed", "error=\"%s\"", uerror);
 		free(uerror);
 		return;
 	}
+	/* The dummy hash for unknown users, made now so that not even the
+	 * first failed login answers at a different speed. */
+	if (userdb_prepare_verify(db, NULL, &error) != USERDB_OK)
+		log_event(LOG_ERROR, NULL, "userdb_prepare_failed", "error=\"%s\"", error);
 	char **names;
 	size_t count;
 	if (userdb_list(db, &names, &count, &error) != USERDB_OK) {
@@ -134,6 +141,7 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 		return EX_USAGE;
 	}
 	log_set_level(cfg->log_level);
+	server_block_signals();
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s/tmp", cfg->data_dir);
 	if (!serve_make_dir(cfg->data_dir) || !serve_make_dir(tmp))
@@ -155,6 +163,7 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 		return EX_CONFIG;
 	}
 	imap_auth_init(cfg);
+	imap_notify_init();
 	struct server_hooks hooks = {
 		.worker_init = imap_worker_init,
 		.worker_deinit = imap_worker_deinit,

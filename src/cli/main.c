@@ -29,12 +29,6 @@ static const char cli_main_usage[] =
 	"Run 'petrel COMMAND --help' for a command's options.\n"
 	"See docs/configuration.md for the configuration file.\n";
 
-static const char cli_serve_usage[] =
-	"Usage: petrel [-c FILE] serve\n"
-	"\n"
-	"Runs the IMAP, IMAPS and LMTP listeners configured in FILE (or the\n"
-	"built-in loopback defaults) until SIGTERM or SIGINT.\n";
-
 static const char cli_version_usage[] =
 	"Usage: petrel version\n"
 	"\n"
@@ -50,15 +44,15 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int cli_wants_help(int argc, char **argv)
+bool cli_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return 1;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 int cli_version(int argc, char **argv)
@@ -122,10 +116,6 @@ int main(int argc, char **argv)
 		return cli_version(cmd_argc, cmd_argv);
 	if (strcmp(command, "help") == 0) {
 		fputs(cli_main_usage, stdout);
-		return 0;
-	}
-	if (strcmp(command, "serve") == 0 && cli_wants_help(cmd_argc, cmd_argv)) {
-		fputs(cli_serve_usage, stdout);
 		return 0;
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "user") != 0)

@@ -138,7 +138,11 @@ static void imap_auth_run(void *arg)
 	struct userdb *db = NULL;
 	char *error = NULL;
 	bool busy = false;
-	if (!userdb_open(imap_auth_cfg->data_dir, NULL, &db, &error, &busy)) {
+	/* The configured cost, so that the dummy hash for unknown users
+	 * costs what a real one does. */
+	struct userdb_settings set = { .hash_ops = imap_auth_cfg->password_hash_ops,
+				       .hash_memory = imap_auth_cfg->password_hash_memory };
+	if (!userdb_open(imap_auth_cfg->data_dir, &set, &db, &error, &busy)) {
 		log_event(LOG_ERROR, NULL, "userdb_open_failed", "error=\"%s\"", error);
 		free(error);
 		req->result = busy ? USERDB_BUSY : USERDB_ERROR;

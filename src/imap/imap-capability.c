@@ -7,9 +7,23 @@
 /* Extensions this server implements after login. A capability is listed
  * here only once its commands and behaviour are complete. */
 static const char *const imap_capabilities_authed[] = {
+	"CHILDREN",
+	"CREATE-SPECIAL-USE",
 	"ENABLE",
+	"ESEARCH",
 	"ID",
+	"IDLE",
+	"LIST-EXTENDED",
+	"LIST-STATUS",
 	"LITERAL+",
+	"MOVE",
+	"NAMESPACE",
+	"SEARCHRES",
+	"SPECIAL-USE",
+	"STATUS=SIZE",
+	"UIDPLUS",
+	"UNSELECT",
+	"WITHIN",
 };
 
 void imap_capability_append(struct imap_session *s, struct buf *out)
@@ -30,4 +44,7 @@ void imap_capability_append(struct imap_session *s, struct buf *out)
 		buf_append_char(out, ' ');
 		buf_append_str(out, imap_capabilities_authed[i]);
 	}
+	/* RFC 7889: the largest message APPEND accepts (enforced on the
+	 * literal before it is read). */
+	buf_printf(out, " APPENDLIMIT=%" PRIu64, s->cfg->append_size);
 }

@@ -24,13 +24,45 @@ struct imap_command_def {
 /* NULL for an unknown name. name is upper case. */
 const struct imap_command_def *imap_command_find(const char *name);
 
+imap_cmd_handler_t cmd_append;
 imap_cmd_handler_t cmd_authenticate;
 imap_cmd_handler_t cmd_capability;
+imap_cmd_handler_t cmd_check;
+imap_cmd_handler_t cmd_close;
+imap_cmd_handler_t cmd_copy;
+imap_cmd_handler_t cmd_create;
+imap_cmd_handler_t cmd_delete;
 imap_cmd_handler_t cmd_enable;
+imap_cmd_handler_t cmd_examine;
+imap_cmd_handler_t cmd_expunge;
+imap_cmd_handler_t cmd_fetch;
 imap_cmd_handler_t cmd_id;
+imap_cmd_handler_t cmd_idle;
+imap_cmd_handler_t cmd_list;
 imap_cmd_handler_t cmd_login;
 imap_cmd_handler_t cmd_logout;
+imap_cmd_handler_t cmd_move;
+imap_cmd_handler_t cmd_lsub;
+imap_cmd_handler_t cmd_namespace;
 imap_cmd_handler_t cmd_noop;
+imap_cmd_handler_t cmd_rename;
+imap_cmd_handler_t cmd_search;
+imap_cmd_handler_t cmd_select;
 imap_cmd_handler_t cmd_starttls;
+imap_cmd_handler_t cmd_status;
+imap_cmd_handler_t cmd_store;
+imap_cmd_handler_t cmd_subscribe;
+imap_cmd_handler_t cmd_unselect;
+imap_cmd_handler_t cmd_unsubscribe;
+
+/* Shared by COPY and MOVE (cmd-copy.c). cmd_copy_prepare reads "sequence-set
+ * SP mailbox" and resolves both, answering the command itself (BAD, NO,
+ * NO [TRYCREATE]) when it returns false; ranges come from cmd->arena.
+ * cmd_copy_uid_code gives "COPYUID ..." (from cmd->arena). */
+struct store_uid_map;
+struct store_uid_range;
+bool cmd_copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
+		      size_t *count_r, uint64_t *dst_id_r);
+const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *map);
 
 #endif

@@ -14,6 +14,11 @@
  * 63-bit integer"). */
 #define IMAP_NUMBER64_MAX 0x7fffffffffffffffULL
 
+/* Arena block size and the most buffer memory kept between commands: a
+ * server holds one parser per connection, most of them idle. */
+#define PARSER_ARENA_BLOCK 2048
+#define PARSER_KEEP_BYTES 4096
+
 enum parser_state {
 	ST_TAG,          /* at or in the tag; idle when tok is empty */
 	ST_NAME,         /* in the command name (or the one after UID) */
@@ -79,6 +84,7 @@ struct imap_parser {
 	/* Literal header and data. */
 	bool lit_nonsync, lit_literal8, lit_overflow, lit_digits;
 	uint64_t lit_size, lit_remaining;
+	uint64_t lit_memory_total;  /* in-memory literal bytes, this command */
 	enum literal_sink lit_sink;
 	unsigned char *lit_data;
 	int lit_fd;
@@ -146,7 +152,15 @@ static bool is_tag_char(unsigned char c)
 static void parser_clear_command(struct imap_parser *p)
 {
 	arena_reset(p->arena);
+	/* An idle connection keeps little: drop buffers a long command grew. */
+	if (p->tok.cap > PARSER_KEEP_BYTES)
+		buf_free(&p->tok);
 	buf_reset(&p->tok);
+	if (p->pend_alloc * sizeof(*p->pend) > PARSER_KEEP_BYTES) {
+		free(p->pend);
+		p->pend = NULL;
+		p->pend_alloc = 0;
+	}
 	p->line_bytes = 0;
 	p->tag = NULL;
 	p->name = NULL;
@@ -158,6 +172,7 @@ static void parser_clear_command(struct imap_parser *p)
 	p->in_bracket = p->bracket_quoted = p->bracket_escape = false;
 	p->lit_data = NULL;
 	p->lit_fd = -1;
+	p->lit_memory_total = 0;
 	p->line = NULL;
 	p->line_len = 0;
 	p->err_message = NULL;
@@ -173,7 +188,7 @@ struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
 	else
 		imap_parser_limits_default(&p->limits);
 	p->next_limits = p->limits;
-	p->arena = arena_new(0);
+	p->arena = arena_new(PARSER_ARENA_BLOCK);
 	buf_init(&p->tok);
 	p->state = ST_TAG;
 	parser_clear_command(p);
@@ -407,10 +422,14 @@ static enum step parser_literal_header_done(struct imap_parser *p)
 
 	switch (dest) {
 	case IMAP_LITERAL_MEMORY:
+		/* literal_size bounds the sum of one command's in-memory
+		 * literals, so many literals cannot add up. */
 		if (p->lit_size > p->limits.literal_size ||
+		    p->lit_size > p->limits.literal_size - p->lit_memory_total ||
 		    p->lit_size >= SIZE_MAX)
 			return parser_reject_literal(p, "TOOBIG",
 						     "Literal too large");
+		p->lit_memory_total += p->lit_size;
 		p->lit_sink = SINK_MEMORY;
 		p->lit_data = arena_alloc(p->arena, (size_t)p->lit_size + 1);
 		break;

@@ -22,7 +22,11 @@
  *                and quoted strings, all kept verbatim in the atom text:
  *                BODY[HEADER.FIELDS (From To)]<0.100> is one atom. An
  *                unclosed "[" at end of line, a "[" inside a section, a
- *                literal inside a section and "{" inside an atom are errors.
+ *                literal inside a section, "{" or DQUOTE inside an atom and
+ *                "(" right after an atom are errors. A "]" without "[" is
+ *                kept (ASTRING-CHAR includes resp-specials: "foo]" is a
+ *                valid mailbox astring). ATOM-CHAR strictness (no "%",
+ *                "*", "]", 8-bit) is left to the typed readers.
  *                An atom equal to "NIL" (any case) has type IMAP_ARG_NIL.
  *                Typed readers (imap_arg_get_*) check atoms strictly.
  *   quoted     = DQUOTE *QUOTED-CHAR DQUOTE, unescaped; "\" may only quote
@@ -46,7 +50,17 @@
  * up to limits.discard_size bytes is read and thrown away (never buffered)
  * so the stream stays in sync and the command gets an ERROR; a larger one
  * (or one whose size does not fit in 63 bits) gives IMAP_PARSE_FATAL: the
- * caller answers "* BYE [TOOBIG] ..." and closes.
+ * caller answers "* BYE [TOOBIG] ..." and closes. A synchronising literal
+ * of any size, even {99999999999999999999}, that is refused is only an
+ * ERROR: the client waits for the continuation and sends nothing more.
+ *
+ * Errors are reported at the byte where they are found (a 1 MB line gives
+ * its ERROR as soon as the line limit is passed); the rest of the bad line
+ * is dropped by the following feed calls without being buffered.
+ *
+ * Memory: per command, at most about twice limits.line_length for tokens,
+ * limits.literal_size for in-memory literals and the argument array; an
+ * idle parser keeps a few KiB.
  */
 
 #include <stdbool.h>
@@ -132,7 +146,9 @@ struct imap_parser_error {
 struct imap_parser_limits {
 	/* Bytes of one command outside literal data (all its lines). */
 	size_t line_length;
-	/* Largest literal kept in memory (IMAP_LITERAL_MEMORY). */
+	/* In-memory literal bytes (IMAP_LITERAL_MEMORY) in one command, all
+	 * its literals together; a literal that would go beyond is refused
+	 * with TOOBIG. File literals do not count. */
 	uint64_t literal_size;
 	/* Largest non-synchronising literal accepted: 4096 for LITERAL-,
 	 * larger (e.g. literal_size or APPENDLIMIT) for LITERAL+. */
@@ -192,9 +208,10 @@ struct imap_literal_answer {
 /* Called once per literal, after its header ({n}, {n+}, ~{n}) and the CRLF
  * have been read and the size passed the parser's own checks (non-sync
  * limit). answer_r is zeroed with fd = -1 before the call. An
- * IMAP_LITERAL_MEMORY answer is still refused (TOOBIG) if size is above
- * limits.literal_size. Without a callback: memory up to
- * limits.literal_size, else REJECT with TOOBIG. */
+ * IMAP_LITERAL_MEMORY answer is still refused (TOOBIG) if the command's
+ * in-memory literals would exceed limits.literal_size. Without a callback:
+ * memory within limits.literal_size, else REJECT with TOOBIG. The callback
+ * must not call back into the parser. */
 typedef enum imap_literal_dest
 imap_literal_callback_t(void *context, const struct imap_literal_request *req,
 			struct imap_literal_answer *answer_r);

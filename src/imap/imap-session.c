@@ -1,5 +1,6 @@
 #include "imap/imap-session.h"
 #include "imap/imap-commands.h"
+#include "imap/imap-notify.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-selected.h"
 #include "lib/arena.h"
@@ -27,6 +28,9 @@
 #define IMAP_PREAUTH_NESTING 8
 /* Literals above this go to an unlinked temporary file, not memory. */
 #define IMAP_LITERAL_MEMORY_MAX (256 * 1024)
+/* In-memory literals of one command together (SEARCH strings, many small
+ * APPENDs); larger ones are in files and do not count. */
+#define IMAP_LITERAL_MEMORY_TOTAL (8 * 1024 * 1024)
 
 static void imap_session_process_input(struct imap_session *s);
 static void imap_session_free(struct imap_session *s);
@@ -130,7 +134,7 @@ static void imap_session_apply_limits(struct imap_session *s)
 		lim.nesting_depth = IMAP_PREAUTH_NESTING;
 	} else {
 		lim.line_length = s->cfg->line_length;
-		lim.literal_size = s->cfg->append_size;
+		lim.literal_size = IMAP_LITERAL_MEMORY_TOTAL;
 		/* LITERAL+ after login: non-synchronising literals as large as
 		 * an APPEND may be (RFC 7888 §4). */
 		lim.nonsync_literal_size = s->cfg->append_size;
@@ -526,12 +530,14 @@ void imap_worker_init(struct worker *w)
 {
 	(void)w;
 	imap_store_cache = store_cache_new(server_config()->data_dir, IMAP_STORE_CACHE_HANDLES);
+	imap_notify_worker_init();
 }
 
 void imap_worker_deinit(struct worker *w)
 {
 	(void)w;
 	store_cache_destroy(&imap_store_cache);
+	imap_notify_worker_deinit();
 }
 
 struct store_user *imap_session_store(struct imap_session *s, const char **error_r)

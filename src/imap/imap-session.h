@@ -83,6 +83,7 @@ struct imap_session {
 	char *client_id;             /* "name/version" from ID, for logs */
 	struct imap_selected *selected;
 	struct imap_cmd *cmd;        /* the command in progress, or NULL */
+	struct imap_cmd *idle;       /* the IDLE command while idling */
 	struct arena *cmd_arena;
 	struct buf out;              /* response being assembled */
 	uint64_t commands;
@@ -132,6 +133,9 @@ void imap_worker_deinit(struct worker *w);
 
 /* True when plaintext LOGIN/PLAIN must be refused here (LOGINDISABLED). */
 bool imap_session_plaintext_disabled(const struct imap_session *s);
+
+/* Leaves the selected state without expunging (cmd-select.c). */
+void imap_session_unselect(struct imap_session *s);
 
 /* Finishes a command that returned IMAP_CMD_WAIT, then continues with
  * pipelined input. */

@@ -93,7 +93,8 @@ struct petrel_config {
 void config_init_defaults(struct petrel_config *cfg);
 /* Reads path over the defaults already in cfg. On failure returns false and
  * sets *error_r to a message naming the file, line and key (heap string the
- * caller frees). */
+ * caller frees), "FILE:LINE: [section] key: reason"; cfg may then hold some
+ * of the file's values and should only be freed. */
 bool config_load(struct petrel_config *cfg, const char *path, char **error_r);
 /* Frees what the config owns and zeroes it. */
 void config_free(struct petrel_config *cfg);

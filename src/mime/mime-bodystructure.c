@@ -30,8 +30,8 @@ static void mime_bs_upper_string(struct buf *out, const char *s)
 static bool mime_bs_is_message(const struct mime_part *part)
 {
 	const char *subtype = mime_part_subtype(part);
-	return strcmp(mime_part_type(part), "message") == 0 &&
-	       (strcmp(subtype, "rfc822") == 0 || strcmp(subtype, "global") == 0);
+	return mime_ascii_ieq(mime_part_type(part), "message") &&
+	       (mime_ascii_ieq(subtype, "rfc822") || mime_ascii_ieq(subtype, "global"));
 }
 
 /* Whether the part must be described as TEXT/PLAIN because its declared type
@@ -40,7 +40,7 @@ static bool mime_bs_is_message(const struct mime_part *part)
 static bool mime_bs_is_opaque(const struct mime_part *part)
 {
 	if ((part->flags & MIME_PART_FLAG_OPAQUE) != 0 ||
-	    strcmp(mime_part_type(part), "multipart") == 0)
+	    mime_ascii_ieq(mime_part_type(part), "multipart"))
 		return true;
 	return mime_bs_is_message(part) &&
 	       (part->kind != MIME_PART_MESSAGE || part->children == NULL);
@@ -160,7 +160,7 @@ static void mime_bs_write_single(struct buf *out, const unsigned char *msg,
 				 bool extended)
 {
 	bool opaque = mime_bs_is_opaque(part);
-	bool text = opaque || strcmp(mime_part_type(part), "text") == 0;
+	bool text = opaque || mime_ascii_ieq(mime_part_type(part), "text");
 	/* media-basic / media-message / media-text */
 	mime_bs_upper_string(out, opaque ? "text" : mime_part_type(part));
 	buf_append_char(out, ' ');

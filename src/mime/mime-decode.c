@@ -40,9 +40,13 @@ bool mime_base64_decode(struct buf *out, const unsigned char *in, size_t len)
 			if (have + pad == 4) {
 				if (pad > 2)
 					ok = false;
-				unsigned char b[2] = { (unsigned char)(acc >> 10),
-						       (unsigned char)(acc >> 2) };
-				buf_append(out, b, have == 3 ? 2 : 1);
+				if (have == 3) {
+					unsigned char b[2] = { (unsigned char)(acc >> 10),
+							       (unsigned char)(acc >> 2) };
+					buf_append(out, b, 2);
+				} else if (have == 2) {
+					buf_append_char(out, (char)(acc >> 4));
+				}
 				acc = 0;
 				have = 0;
 				pad = 0;
@@ -387,4 +391,23 @@ void mime_header_decode_utf8(struct buf *out, const unsigned char *value, size_t
 	buf_append(out, pending_ws.data, pending_ws.len);
 	buf_free(&pending_ws);
 	buf_free(&word);
+}
+
+bool mime_part_text_utf8(const struct mime_part *part, const unsigned char *msg,
+			 size_t msg_len, struct buf *out)
+{
+	if (part->kind != MIME_PART_LEAF || (part->flags & MIME_PART_FLAG_OPAQUE) != 0 ||
+	    !mime_ascii_ieq(mime_part_type(part), "text"))
+		return false;
+	struct buf decoded = BUF_INIT;
+	if (mime_part_decode(part, msg, msg_len, &decoded) == MIME_DECODE_UNKNOWN_CTE) {
+		buf_free(&decoded);
+		return false;
+	}
+	const struct mime_param *cs = mime_part_param(part, "charset");
+	const char *charset = cs != NULL ? cs->value : "us-ascii";
+	if (!mime_charset_to_utf8(out, charset, decoded.data, decoded.len))
+		mime_utf8_sanitize(out, decoded.data, decoded.len);
+	buf_free(&decoded);
+	return true;
 }

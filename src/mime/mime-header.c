@@ -45,10 +45,12 @@ static bool mime_is_wsp(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-/* ftext = %d33-57 / %d59-126 (RFC 5322 3.6.8) */
+/* ftext = %d33-57 / %d59-126 (RFC 5322 3.6.8). 8-bit bytes are accepted
+ * too, so that a field name damaged by a bad gateway does not end the
+ * header early. */
 static bool mime_is_ftext(unsigned char c)
 {
-	return c >= 33 && c <= 126 && c != ':';
+	return c >= 33 && c != 127 && c != ':';
 }
 
 enum mime_line_kind mime_header_line_kind(const unsigned char *msg, size_t pos,
@@ -411,6 +413,7 @@ static void mime_params_assemble(struct arena *a, struct mime_raw_param *raw,
 	*count_r = n;
 }
 
+/* Parameters beyond this many in one field are ignored. */
 #define MIME_MAX_PARAMS 64
 
 static void mime_parse_params(struct arena *a, const char *p,
@@ -433,11 +436,8 @@ static void mime_parse_params(struct arena *a, const char *p,
 			count++;
 		if (next == p)
 			next++; /* a stray tspecial: skip it */
-		p = next;
-		while (*p != '\0' && *p != ';' && count < MIME_MAX_PARAMS) {
-			/* junk after a value, e.g. a quoted value followed by text */
-			p++;
-		}
+		/* junk after a value (text after a quoted value): up to ';' */
+		p = next + strcspn(next, ";");
 	}
 	mime_params_assemble(a, raw, count, params_r, count_r);
 }

@@ -307,6 +307,16 @@ static void mime_parse_message(struct mime_parse_ctx *ctx, struct mime_part *par
 	part->body_end = child->body_end;
 }
 
+/* The plain boundary parameter; an RFC 2231 boundary*= is not usable. */
+static const struct mime_param *mime_parse_boundary_param(const struct mime_part *part)
+{
+	for (unsigned int i = 0; i < part->param_count; i++) {
+		if (!part->params[i].extended && mime_ascii_ieq(part->params[i].name, "boundary"))
+			return &part->params[i];
+	}
+	return NULL;
+}
+
 static void mime_parse_entity(struct mime_parse_ctx *ctx, struct mime_part *part,
 			      size_t pos, struct mime_boundary_hit *hit_r)
 {
@@ -317,8 +327,8 @@ static void mime_parse_entity(struct mime_parse_ctx *ctx, struct mime_part *part
 			ctx->boundary_count < MIME_PARSE_MAX_NESTING;
 
 	if (strcmp(type, "multipart") == 0) {
-		const struct mime_param *b = mime_part_param(part, "boundary");
-		if (can_nest && b != NULL && !b->extended && b->raw_value[0] != '\0' &&
+		const struct mime_param *b = mime_parse_boundary_param(part);
+		if (can_nest && b != NULL && b->raw_value[0] != '\0' &&
 		    strlen(b->raw_value) <= MIME_PARSE_MAX_BOUNDARY)
 			mime_parse_multipart(ctx, part, b, hit_r);
 		else
@@ -354,10 +364,8 @@ struct mime_part *mime_parse(struct arena *a, const unsigned char *msg,
 		ctx->max_parts = 1;
 	struct mime_part *root = mime_parse_new_part(ctx, NULL, NULL);
 	struct mime_boundary_hit hit;
+	/* With no enclosing boundary every path ends the root at len. */
 	mime_parse_entity(ctx, root, 0, &hit);
-	root->body_end = len;
-	root->body_lines = mime_parse_count_lines(msg + root->body_start,
-						  (size_t)(root->body_end - root->body_start));
 	return root;
 }
 

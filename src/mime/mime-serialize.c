@@ -219,6 +219,15 @@ static bool mime_deser_part(struct mime_deser *d, struct mime_part *parent,
 	    !mime_deser_uint(d, mime_deser_max_count(d), &p->language_count))
 		return false;
 	p->kind = (enum mime_part_kind)kind;
+	/* the parser's invariant: these tokens are lower-case */
+	if (p->type != NULL) {
+		mime_ascii_lower((char *)p->type);
+		mime_ascii_lower((char *)p->subtype);
+	}
+	if (p->encoding != NULL)
+		mime_ascii_lower((char *)p->encoding);
+	if (p->disposition != NULL)
+		mime_ascii_lower((char *)p->disposition);
 	p->body_start = p->header_end;
 	if (p->language_count > 0)
 		p->languages = arena_zalloc(d->a, sizeof(*p->languages) * p->language_count);

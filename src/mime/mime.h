@@ -179,7 +179,10 @@ struct mime_section_data {
  * the section as "the text of a particular body section", a string, and a
  * section that does not exist has no text. filtered_out receives the bytes
  * of HEADER.FIELDS[.NOT]: the matching fields verbatim (with their folding)
- * in header order, followed by the blank line when the header had one. */
+ * in header order, followed by the blank line (6.4.5: always, except for a
+ * message with neither body nor blank line). HEADER of a header that lacked
+ * its blank line but has a body is also built there, with the blank line
+ * added. filtered_out may be NULL only when sec->text is ALL, TEXT or MIME. */
 bool mime_section_fetch(const struct mime_part *root, const unsigned char *msg,
 			size_t msg_len, const struct mime_section *sec,
 			struct buf *filtered_out,
@@ -208,6 +211,15 @@ bool mime_qp_decode(struct buf *out, const unsigned char *in, size_t len);
 enum mime_decode_result mime_part_decode(const struct mime_part *part,
 					 const unsigned char *msg,
 					 size_t msg_len, struct buf *out);
+
+/* Appends the text of a text leaf as UTF-8 for search indexing: CTE
+ * removed (invalid encodings decoded as far as possible), then converted
+ * from the charset parameter (default us-ascii; an unknown charset is
+ * treated as UTF-8 with invalid bytes replaced by U+FFFD). Returns false,
+ * appending nothing, for parts that are not text leaves or whose CTE is
+ * unknown. */
+bool mime_part_text_utf8(const struct mime_part *part, const unsigned char *msg,
+			 size_t msg_len, struct buf *out);
 
 /* Converts in[0..len) from charset to UTF-8. Invalid sequences become
  * U+FFFD. Returns false (appending nothing) when the charset is unknown. */

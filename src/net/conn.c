@@ -136,6 +136,17 @@ void conn_write(struct conn *c, const void *data, size_t len)
 	c->bytes_out += len;
 }
 
+void conn_write_reference(struct conn *c, const void *data, size_t len,
+			  void (*cleanup)(const void *data, size_t len, void *arg), void *arg)
+{
+	if ((c->closing && !c->close_after_flush) ||
+	    evbuffer_add_reference(bufferevent_get_output(c->bev), data, len, cleanup, arg) != 0) {
+		cleanup(data, len, arg);
+		return;
+	}
+	c->bytes_out += len;
+}
+
 void conn_write_str(struct conn *c, const char *s)
 {
 	conn_write(c, s, strlen(s));

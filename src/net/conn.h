@@ -52,6 +52,11 @@ struct evbuffer *conn_input(struct conn *c);
 /* Queues output. Writes to a closing connection are dropped. */
 void conn_write(struct conn *c, const void *data, size_t len);
 void conn_write_str(struct conn *c, const char *s);
+/* Queues len bytes at data without copying them: cleanup(data, len, arg) is
+ * called once they have been written (or the connection is gone). For
+ * large message bodies mapped from their files. */
+void conn_write_reference(struct conn *c, const void *data, size_t len,
+			  void (*cleanup)(const void *data, size_t len, void *arg), void *arg);
 /* Bytes queued and not yet handed to the kernel. */
 size_t conn_output_pending(struct conn *c);
 /* True when output is over the high-water mark: producers should stop and

@@ -328,6 +328,16 @@ static int server_wait_for_signals(void)
 	}
 }
 
+void server_block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int server_run(const struct petrel_config *cfg, const struct server_listen *listens,
 	       size_t listen_count, const struct server_hooks *hooks)
 {
@@ -337,12 +347,7 @@ int server_run(const struct petrel_config *cfg, const struct server_listen *list
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	server_block_signals();
 
 	unsigned n = server_worker_target(cfg);
 	int *fds = xcalloc((size_t)n * (listen_count ? listen_count : 1), sizeof(int));

@@ -36,6 +36,10 @@ struct server_hooks {
 int server_run(const struct petrel_config *cfg, const struct server_listen *listens,
 	       size_t listen_count, const struct server_hooks *hooks);
 
+/* Blocks the signals the main thread waits for. Call before creating any
+ * thread (threads inherit the mask), so that only sigwait sees them. */
+void server_block_signals(void);
+
 /* Asks the server to stop, as SIGTERM does (any thread). */
 void server_request_stop(void);
 

@@ -30,25 +30,41 @@ struct store_blob_writer {
 	unsigned char out[STORE_BLOB_OUT_SIZE];
 };
 
+/* After mkdir(path): syncs its parent so the new entry survives a crash. */
+static bool store_fsync_parent(char *path, const char **error_r)
+{
+	char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return store_fsync_dir(".", error_r);
+	if (slash == path)
+		return store_fsync_dir("/", error_r);
+	*slash = '\0';
+	bool ok = store_fsync_dir(path, error_r);
+	*slash = '/';
+	return ok;
+}
+
 bool store_mkdirs(const char *dir, const char **error_r)
 {
 	char *path = xstrdup(dir);
-	for (char *p = path + 1; ; p++) {
+	bool ok = true;
+	for (char *p = path + 1; ok; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
 		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(path, 0700) == 0) {
+			ok = store_fsync_parent(path, error_r);
+		} else if (errno != EEXIST) {
 			store_sys_fail("mkdir", path, errno, error_r);
-			free(path);
-			return false;
+			ok = false;
 		}
 		*p = saved;
 		if (saved == '\0')
 			break;
 	}
 	free(path);
-	return true;
+	return ok;
 }
 
 bool store_fsync_dir(const char *path, const char **error_r)
@@ -377,24 +393,48 @@ int store_blob_referenced(struct store_user *u, const char *hash,
 	return -1;
 }
 
+/* Under the write lock: moves the blob out of blobs/ into tmp/ and returns
+ * its new path (heap), or NULL if it was already gone or on failure. */
+static char *store_blob_retire(struct store_user *u, const char *hash)
+{
+	char *path = store_blob_path(u, hash);
+	char unique[STORE_OBJECTID_SIZE];
+	store_objectid_new('g', unique);
+	size_t len = strlen(u->tmp_dir) + STORE_HASH_HEX_SIZE +
+		STORE_OBJECTID_SIZE + 16;
+	char *gone = xmalloc(len);
+	snprintf(gone, len, "%s/gone.%s.%s", u->tmp_dir, hash, unique);
+	if (rename(path, gone) < 0) {
+		const char *error;
+		if (errno != ENOENT)
+			store_sys_fail("retire blob", path, errno, &error);
+		free(gone);
+		gone = NULL;
+	}
+	free(path);
+	return gone;
+}
+
 void store_blobs_release(struct store_user *u, const char *const *hashes,
 			 size_t count)
 {
 	if (count == 0)
 		return;
+	char **retired = xcalloc(count, sizeof(*retired));
 	const char *error;
 	enum store_error err = store_db_begin_write(u, &error);
 	for (size_t i = 0; i < count && err == STORE_OK; i++) {
-		if (store_blob_referenced(u, hashes[i], &err, &error) != 0)
-			continue;
-		char *path = store_blob_path(u, hashes[i]);
-		if (unlink(path) < 0 && errno != ENOENT)
-			store_sys_fail("unlink blob", path, errno, &error);
-		free(path);
+		if (store_blob_referenced(u, hashes[i], &err, &error) == 0)
+			retired[i] = store_blob_retire(u, hashes[i]);
 	}
-	if (err != STORE_OK) {
+	if (err != STORE_OK)
 		store_db_rollback(u, err);
-		return;
+	else
+		(void)store_db_commit(u, &error);
+	for (size_t i = 0; i < count; i++) {
+		if (retired[i] != NULL && unlink(retired[i]) < 0 && errno != ENOENT)
+			store_sys_fail("unlink retired blob", retired[i], errno, &error);
+		free(retired[i]);
 	}
-	(void)store_db_commit(u, &error);
+	free(retired);
 }

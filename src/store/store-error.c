@@ -57,7 +57,7 @@ enum store_error store_db_fail(struct store_user *u, int rc, const char *what,
 	const char *user = u != NULL && u->name != NULL ? u->name : "";
 	const char *msg = u != NULL && u->db != NULL ? sqlite3_errmsg(u->db) :
 		sqlite3_errstr(rc);
-	log_event(LOG_ERROR, NULL, "store_db_error", " user=%s op=%s rc=%d msg=%s",
+	log_event(LOG_ERROR, NULL, "store_db_error", "user=%s op=%s rc=%d msg=%s",
 		  log_str(a, user), log_str(a, what), rc, log_str(a, msg));
 	arena_destroy(&a);
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
@@ -71,7 +71,7 @@ enum store_error store_sys_fail(const char *what, const char *path,
 				int errnum, const char **error_r)
 {
 	struct arena *a = arena_new(0);
-	log_event(LOG_ERROR, NULL, "store_io_error", " op=%s path=%s errno=%s",
+	log_event(LOG_ERROR, NULL, "store_io_error", "op=%s path=%s errno=%s",
 		  log_str(a, what), log_str(a, path != NULL ? path : ""),
 		  log_str(a, strerror(errnum)));
 	arena_destroy(&a);
@@ -79,8 +79,8 @@ enum store_error store_sys_fail(const char *what, const char *path,
 		return store_fail(STORE_ERR_NOPERM, error_r,
 				  "Permission denied in the mail store (%s)", what);
 	if (errnum == ENOSPC || errnum == EDQUOT)
-		return store_fail(STORE_ERR_OVERQUOTA, error_r,
-				  "Not enough disk space");
+		return store_fail(STORE_ERR_INTERNAL, error_r,
+				  "Not enough disk space on the server");
 	return store_fail(STORE_ERR_INTERNAL, error_r,
 			  "Internal error in the mail store (%s)", what);
 }
@@ -184,13 +184,16 @@ void store_change_publish(struct store_user *u)
 {
 	size_t count = u->pending_count;
 	u->pending_count = 0;
-	if (store_hook == NULL)
+	if (store_hook == NULL || count == 0)
 		return;
+	/* A copy, so that a hook using the handle cannot disturb the loop. */
+	struct store_pending_change *pending = xmalloc(count * sizeof(*pending));
+	memcpy(pending, u->pending, count * sizeof(*pending));
 	for (size_t i = 0; i < count; i++) {
 		struct store_change change = {
 			.user = u->name,
-			.mailbox_id = u->pending[i].mailbox_id,
-			.kind = u->pending[i].kind,
+			.mailbox_id = pending[i].mailbox_id,
+			.kind = pending[i].kind,
 		};
 		struct store_mailbox_row row;
 		enum store_error err;
@@ -202,4 +205,5 @@ void store_change_publish(struct store_user *u)
 		}
 		store_hook(&change, store_hook_context);
 	}
+	free(pending);
 }

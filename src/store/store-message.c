@@ -777,7 +777,7 @@ static enum store_error store_msg_set_flags_locked(struct store_user *u,
 					a, &rows, error_r);
 	if (err != STORE_OK)
 		return err;
-	result->msgs = arena_alloc(a, (rows.count + 1) * sizeof(*result->msgs));
+	result->msgs = arena_zalloc(a, (rows.count + 1) * sizeof(*result->msgs));
 	result->failed = arena_alloc(a, (rows.count + 1) * sizeof(*result->failed));
 	result->highestmodseq = row.highestmodseq;
 	uint64_t modseq = 0;

@@ -32,6 +32,7 @@ struct store_user {
 	char *name;
 	char *dir;                 /* users/<h>/<user> */
 	char *blobs_dir;           /* users/<h>/<user>/blobs */
+	char *tmp_dir;             /* data_dir/tmp */
 	/* Changes made in the current write transaction, announced through
 	 * the change hook after COMMIT. */
 	struct store_pending_change *pending;
@@ -187,10 +188,11 @@ char *store_blob_path(const struct store_user *u, const char *hash);
 enum store_error store_blob_publish(struct store_user *u,
 				    const struct store_blob *blob,
 				    const char **error_r);
-/* After COMMIT: unlinks blobs whose hash no email row references, under
- * the write lock so no APPEND can be linking the same hash meanwhile.
+/* After COMMIT: removes blobs whose hash no email row references. They are
+ * renamed into tmp/ under the write lock, so no APPEND can be linking the
+ * same hash meanwhile, and unlinked after it (freeing blocks can be slow).
  * Failures are logged, not returned: a left-over file is an orphan the
- * next sweep removes. */
+ * next sweep (or tmp clean) removes. */
 void store_blobs_release(struct store_user *u, const char *const *hashes,
 			 size_t count);
 /* -1 error (*err_r set), 0 no email row has hash, 1 one has. */

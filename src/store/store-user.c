@@ -63,6 +63,7 @@ static void store_user_free(struct store_user *u)
 	free(u->name);
 	free(u->dir);
 	free(u->blobs_dir);
+	free(u->tmp_dir);
 	free(u->pending);
 	free(u);
 }
@@ -146,11 +147,9 @@ enum store_error store_user_open(const char *data_dir, const char *user,
 	u->name = xstrdup(user);
 	u->dir = store_user_path(data_dir, user);
 	u->blobs_dir = store_path_join(u->dir, "blobs");
-	char *tmp_dir = store_path_join(data_dir, "tmp");
-	bool dirs_ok = store_mkdirs(u->blobs_dir, error_r) &&
-		store_mkdirs(tmp_dir, error_r);
-	free(tmp_dir);
-	if (!dirs_ok) {
+	u->tmp_dir = store_path_join(data_dir, "tmp");
+	if (!store_mkdirs(u->blobs_dir, error_r) ||
+	    !store_mkdirs(u->tmp_dir, error_r)) {
 		store_user_free(u);
 		return STORE_ERR_INTERNAL;
 	}
@@ -342,7 +341,7 @@ enum store_error store_sweep_orphans(struct store_user *u, unsigned min_age_s,
 	if (removed > 0) {
 		struct arena *a = arena_new(0);
 		log_event(LOG_INFO, NULL, "store_orphans_swept",
-			  " user=%s removed=%u", log_str(a, u->name), removed);
+			  "user=%s removed=%u", log_str(a, u->name), removed);
 		arena_destroy(&a);
 	}
 	return err;

@@ -7,7 +7,8 @@
  *
  * Layout under data_dir:
  *   tmp/                           blobs being written (same file system as
- *                                  users/, so link(2) can publish them)
+ *                                  users/, so link(2) can publish them) and
+ *                                  expunged blobs about to be unlinked
  *   users/<h>/<user>/mail.db       one SQLite database per user (WAL)
  *   users/<h>/<user>/blobs/<xx>/<sha256-hex>
  *                                  one file per distinct message body; <h> is
@@ -308,7 +309,8 @@ enum store_error store_mailbox_subscribe(struct store_user *u,
 					 const char **error_r);
 
 /* Replaces the mailbox's SPECIAL-USE bits (SETMETADATA /private/specialuse,
- * RFC 6154 §3). Errors: NONEXISTENT, INVALID (unknown bits). */
+ * RFC 6154 §3). Errors: NONEXISTENT, INVALID (unknown bits or bad name),
+ * CANNOT (\Noselect). */
 enum store_error store_mailbox_set_special_use(struct store_user *u,
 					       const char *name,
 					       unsigned special_use,
@@ -401,7 +403,9 @@ struct store_append {
  * RFC 3502: all or nothing). uids_r (room for count) receives the UIDs
  * assigned in order; *uidvalidity_r (may be NULL) the mailbox's UIDVALIDITY
  * for APPENDUID (RFC 4315). The new messages share one new MODSEQ.
- * Errors: NONEXISTENT, CANNOT (\Noselect), INVALID (keyword), LIMIT. */
+ * On failure nothing is added and blobs linked for it are released again.
+ * Errors: NONEXISTENT, CANNOT (\Noselect), INVALID (bad keyword, no blob,
+ * count 0), LIMIT (UIDs exhausted), INTERNAL. */
 enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 				  const struct store_append *msgs, size_t count,
 				  uint32_t *uidvalidity_r, uint32_t *uids_r,
@@ -603,7 +607,9 @@ typedef void store_change_hook_t(const struct store_change *change,
 
 /* Installs the process-wide hook called after every committed change, in
  * the thread that made it (the notification hub publishes from there).
- * Set it before worker threads start; NULL removes it. */
+ * change->user is valid during the call only. The hook should only hand the
+ * event on (it runs inside the store call that made the change). Set it
+ * before worker threads start; NULL removes it. */
 void store_set_change_hook(store_change_hook_t *hook, void *context);
 
 #endif

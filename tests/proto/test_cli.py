@@ -217,7 +217,7 @@ def test_builtin_defaults_without_config(env, tmp_path):
 def test_help_everywhere(env, args):
     r = env(*args, config=None)
     assert r.returncode == 0, err(r)
-    assert out(r).startswith("Usage: petrel")
+    assert out(r).lower().startswith("usage: petrel")
     assert err(r) == ""
 
 

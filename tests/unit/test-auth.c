@@ -7,6 +7,8 @@
 #include "lib/timeutil.h"
 
 #include <ftw.h>
+#include <sqlite3.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,6 +218,29 @@ static void test_userdb_open_creates_data_dir_and_fails_cleanly(void)
 	remove_test_dir();
 }
 
+static void test_userdb_refuses_newer_schema(void)
+{
+	make_test_dir();
+	struct userdb *db = open_db(&cheap);
+	if (db == NULL)
+		return;
+	userdb_close(&db);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/petrel.db", test_dir);
+	sqlite3 *sql;
+	TEST_CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	TEST_CHECK(sqlite3_exec(sql, "UPDATE schema_version SET version = 2 "
+				"WHERE component = 'users'", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(sql);
+	char *error = NULL;
+	TEST_CHECK(!userdb_open(test_dir, &cheap, &db, &error, NULL));
+	TEST_CHECK(error != NULL &&
+		   strstr(error, "schema version 2 is newer than this petrel (1)") != NULL);
+	free(error);
+	TEST_CHECK(db == NULL);
+	remove_test_dir();
+}
+
 static double verify_seconds(struct userdb *db, const char *name)
 {
 	const char *error;
@@ -234,7 +259,9 @@ static void test_userdb_unknown_user_costs_a_hash(void)
 		return;
 	const char *error;
 	TEST_CHECK_INT(userdb_add(db, "alice", "pw", &error), USERDB_OK);
-	(void)verify_seconds(db, "nobody"); /* makes the dummy hash */
+	char dummy[USERDB_HASH_SIZE];
+	TEST_CHECK_INT(userdb_prepare_verify(db, dummy, &error), USERDB_OK);
+	TEST_CHECK(strncmp(dummy, "$argon2id$v=19$m=8192,t=2,p=1$", 30) == 0);
 	double known = 1e9, unknown = 1e9;
 	for (int i = 0; i < 5; i++) {
 		double k = verify_seconds(db, "alice"), u = verify_seconds(db, "nobody");
@@ -261,16 +288,17 @@ static void test_userdb_default_cost_is_argon2id_interactive(void)
 	TEST_CHECK_INT(userdb_verify(db, "alice", "pw", 2, &error), USERDB_OK);
 	userdb_close(&db);
 	/* The stored hash names the algorithm and the cost. */
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "sqlite3 '%s/petrel.db' "
-		 "\"SELECT password_hash FROM users WHERE name='alice'\"", test_dir);
-	FILE *p = popen(cmd, "r");
-	char line[256] = "";
-	if (p != NULL) {
-		if (fgets(line, sizeof(line), p) == NULL)
-			line[0] = '\0';
-		pclose(p);
-	}
+	char path[256], line[256] = "";
+	snprintf(path, sizeof(path), "%s/petrel.db", test_dir);
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+	TEST_CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	TEST_CHECK(sqlite3_prepare_v2(sql, "SELECT password_hash FROM users WHERE name='alice'",
+				      -1, &st, NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(line, sizeof(line), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
 	TEST_CHECK(strncmp(line, "$argon2id$v=19$m=65536,t=2,p=1$", 31) == 0);
 	remove_test_dir();
 }
@@ -415,6 +443,43 @@ static void test_throttle_zero_delay(void)
 	TEST_CHECK(!throttle_check(t, "127.0.0.1", "y", NULL));
 	TEST_CHECK_INT(throttle_entry_count(t), 2);
 	throttle_destroy(&t);
+}
+
+static struct throttle *shared_throttle;
+
+static void *failure_thread(void *arg)
+{
+	char addr[32];
+	snprintf(addr, sizeof(addr), "192.0.2.%d", (int)(size_t)arg);
+	for (int i = 0; i < 1000; i++)
+		throttle_record_failure(shared_throttle, addr, "target");
+	return NULL;
+}
+
+static void test_throttle_threads_lose_no_failures(void)
+{
+	struct throttle_settings set = {
+		.max_failures_per_address = 100000, .max_failures_per_user = 4000,
+		.window_s = 3600, .fail_delay_ms = 1,
+	};
+	shared_throttle = throttle_new(&set);
+	pthread_t threads[4];
+	for (size_t i = 0; i < 4; i++)
+		TEST_CHECK(pthread_create(&threads[i], NULL, failure_thread, (void *)(i + 1)) == 0);
+	for (size_t i = 0; i < 4; i++)
+		pthread_join(threads[i], NULL);
+	TEST_CHECK_INT(throttle_entry_count(shared_throttle), 5);
+	TEST_CHECK(!throttle_check(shared_throttle, NULL, "target", NULL));
+	throttle_destroy(&shared_throttle);
+
+	set.max_failures_per_user = 4001;
+	shared_throttle = throttle_new(&set);
+	for (size_t i = 0; i < 4; i++)
+		TEST_CHECK(pthread_create(&threads[i], NULL, failure_thread, (void *)(i + 1)) == 0);
+	for (size_t i = 0; i < 4; i++)
+		pthread_join(threads[i], NULL);
+	TEST_CHECK(throttle_check(shared_throttle, NULL, "target", NULL));
+	throttle_destroy(&shared_throttle);
 }
 
 /* ---- SASL -------------------------------------------------------------- */
@@ -624,6 +689,7 @@ int main(void)
 	test_run("userdb_list_sorted", test_userdb_list_sorted);
 	test_run("userdb_open_creates_data_dir_and_fails_cleanly",
 		 test_userdb_open_creates_data_dir_and_fails_cleanly);
+	test_run("userdb_refuses_newer_schema", test_userdb_refuses_newer_schema);
 	test_run("userdb_unknown_user_costs_a_hash", test_userdb_unknown_user_costs_a_hash);
 	test_run("userdb_default_cost_is_argon2id_interactive",
 		 test_userdb_default_cost_is_argon2id_interactive);
@@ -633,6 +699,7 @@ int main(void)
 	test_run("throttle_success_clears_user", test_throttle_success_clears_user);
 	test_run("throttle_table_is_bounded", test_throttle_table_is_bounded);
 	test_run("throttle_zero_delay", test_throttle_zero_delay);
+	test_run("throttle_threads_lose_no_failures", test_throttle_threads_lose_no_failures);
 	test_run("sasl_mech_names", test_sasl_mech_names);
 	test_run("sasl_plain_initial_response", test_sasl_plain_initial_response);
 	test_run("sasl_plain_after_empty_challenge", test_sasl_plain_after_empty_challenge);

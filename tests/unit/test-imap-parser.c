@@ -27,6 +27,7 @@ struct sink_ctx {
 	char last_tag[64], last_name[64];
 	unsigned calls;
 	int fixed_fd;   /* > 0: answer FILE with this descriptor */
+	bool no_fd;     /* answer FILE without a descriptor */
 };
 
 static enum imap_literal_dest
@@ -40,7 +41,9 @@ sink_callback(void *context, const struct imap_literal_request *req,
 	ctx->last.tag = ctx->last_tag;
 	ctx->last.name = ctx->last_name;
 	ctx->calls++;
-	if (ctx->dest == IMAP_LITERAL_FILE && ctx->fixed_fd > 0) {
+	if (ctx->dest == IMAP_LITERAL_FILE && ctx->no_fd) {
+		/* answer_r->fd stays -1 */
+	} else if (ctx->dest == IMAP_LITERAL_FILE && ctx->fixed_fd > 0) {
 		answer_r->fd = ctx->fixed_fd;
 	} else if (ctx->dest == IMAP_LITERAL_FILE) {
 		if (ctx->nfiles == 16)
@@ -543,6 +546,9 @@ static void test_parser_literal_memory_limit(void)
 	struct run_opts opts = { .limits = &limits };
 	CHECK_PARSE_OPTS("a X {5}\r\nabcde\r\nb X {6}\r\nc NOOP\r\n", &opts,
 			 "+\nC a X {5}abcde\nE b TOOBIG Literal too large\nC c NOOP\nidle\n");
+	/* the limit is for all of one command's in-memory literals */
+	CHECK_PARSE_OPTS("a X {3}\r\nabc {2}\r\nde\r\nb X {3}\r\nabc {3}\r\nc NOOP\r\n", &opts,
+			 "+\n+\nC a X {3}abc {2}de\n+\nE b TOOBIG Literal too large\nC c NOOP\nidle\n");
 	/* non-sync over the memory limit: discarded */
 	CHECK_PARSE_OPTS("a X {6+}\r\nabcdef\r\nc NOOP\r\n", &opts,
 			 "E a TOOBIG Literal too large\nC c NOOP\nidle\n");
@@ -617,6 +623,41 @@ static void test_parser_literal_file_write_error(void)
 			 "Bad file descriptor\nC b NOOP\nidle\n");
 	close(fds[0]);
 	close(fds[1]);
+}
+
+static void test_parser_literal_file_without_fd(void)
+{
+	struct sink_ctx sink = { .dest = IMAP_LITERAL_FILE, .no_fd = true };
+	struct run_opts opts = { .sink = &sink };
+	CHECK_PARSE_OPTS("a APPEND INBOX {3}\r\nb NOOP\r\n", &opts,
+			 "E a SERVERBUG Internal error: no file for the literal\n"
+			 "C b NOOP\nidle\n");
+}
+
+static void test_parser_error_reports_tag_and_name(void)
+{
+	struct imap_parser *p = imap_parser_new(NULL);
+	struct imap_parser_error err;
+	size_t consumed;
+	const char *in = "t1 uid fetch 1 )\r\n";
+	TEST_CHECK_INT(imap_parser_feed(p, (const unsigned char *)in, strlen(in),
+					&consumed), IMAP_PARSE_ERROR);
+	TEST_CHECK_INT(consumed, strlen("t1 uid fetch 1 "));
+	imap_parser_get_error(p, &err);
+	TEST_CHECK_STR(err.tag, "t1");
+	TEST_CHECK_STR(err.name, "FETCH");
+	TEST_CHECK(err.uid);
+	TEST_CHECK(err.code == NULL);
+	TEST_CHECK_STR(err.message, "Unexpected ')'");
+	TEST_CHECK(imap_parser_get_command(p) == NULL);
+	TEST_CHECK(!imap_parser_is_idle(p));
+	/* the rest of the line is skipped */
+	TEST_CHECK_INT(imap_parser_feed(p, (const unsigned char *)in + consumed,
+					strlen(in) - consumed, &consumed),
+		       IMAP_PARSE_NEED_MORE);
+	TEST_CHECK(imap_parser_is_idle(p));
+	imap_parser_destroy(&p);
+	imap_parser_destroy(&p); /* NULL is fine */
 }
 
 static void test_parser_literal_callback_reject(void)
@@ -959,6 +1000,8 @@ int main(void)
 	test_run("parser_fatal_is_sticky_until_reset", test_parser_fatal_is_sticky_until_reset);
 	test_run("parser_literal_file_sink", test_parser_literal_file_sink);
 	test_run("parser_literal_file_write_error", test_parser_literal_file_write_error);
+	test_run("parser_literal_file_without_fd", test_parser_literal_file_without_fd);
+	test_run("parser_error_reports_tag_and_name", test_parser_error_reports_tag_and_name);
 	test_run("parser_literal_callback_reject", test_parser_literal_callback_reject);
 	test_run("parser_line_length_limit", test_parser_line_length_limit);
 	test_run("parser_megabyte_line_is_skipped", test_parser_megabyte_line_is_skipped);

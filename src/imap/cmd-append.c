@@ -1,0 +1,289 @@
+#include "imap/imap-commands.h"
+#include "imap/imap-flags.h"
+#include "imap/imap-mailbox-name.h"
+#include "imap/imap-parser.h"
+#include "imap/imap-seqset.h"
+#include "lib/arena.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "mime/mime-digest.h"
+#include "net/conn.h"
+
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <time.h>
+
+/* One message of a (MULTI)APPEND, as parsed. */
+struct append_msg {
+	struct imap_flag_list flags;
+	bool has_date;
+	int64_t date;
+	int tz_offset_min;
+	const unsigned char *data; /* the literal, in memory or mapped */
+	size_t len;
+	void *map;                 /* mmap of a literal file, or NULL */
+	struct store_blob *blob;
+	struct store_msg_meta meta;
+};
+
+static const char *const append_months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static bool append_digits(const char *s, int n, int *v_r)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*v_r = v;
+	return true;
+}
+
+/* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year
+ *             SP time SP zone DQUOTE
+ * date-day-fixed = (SP DIGIT) / 2DIGIT;  time = 2DIGIT ":" 2DIGIT ":" 2DIGIT
+ * zone = ("+" / "-") 4DIGIT */
+static bool append_parse_date(const char *s, size_t len, int64_t *time_r, int *tz_r)
+{
+	int day, year, hh, mm, ss, zone;
+	if (len != 26 || s[2] != '-' || s[6] != '-' || s[11] != ' ' || s[14] != ':' ||
+	    s[17] != ':' || s[20] != ' ' || (s[21] != '+' && s[21] != '-'))
+		return false;
+	if (s[0] == ' ' ? !append_digits(s + 1, 1, &day) : !append_digits(s, 2, &day))
+		return false;
+	int month = -1;
+	for (int m = 0; m < 12; m++)
+		if (strncasecmp(s + 3, append_months[m], 3) == 0)
+			month = m;
+	if (month < 0 || !append_digits(s + 7, 4, &year) || !append_digits(s + 12, 2, &hh) ||
+	    !append_digits(s + 15, 2, &mm) || !append_digits(s + 18, 2, &ss) ||
+	    !append_digits(s + 22, 4, &zone))
+		return false;
+	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || zone % 100 > 59)
+		return false;
+	struct tm tm = { .tm_year = year - 1900, .tm_mon = month, .tm_mday = day,
+			 .tm_hour = hh, .tm_min = mm, .tm_sec = ss };
+	time_t t = timegm(&tm);
+	struct tm check;
+	gmtime_r(&t, &check);
+	if (check.tm_mday != day) /* 31-Feb and the like */
+		return false;
+	int offset = (zone / 100) * 60 + zone % 100;
+	if (s[21] == '-')
+		offset = -offset;
+	*time_r = (int64_t)t - (int64_t)offset * 60;
+	*tz_r = offset;
+	return true;
+}
+
+/* append-message = [SP flag-list] [SP date-time] SP literal
+ * Reads one message starting at args[*i]. */
+static bool append_read_message(struct imap_cmd *cmd, size_t *i, struct append_msg *m,
+				const char **error_r)
+{
+	const struct imap_arg *args = cmd->args;
+	const struct imap_arg *list;
+	size_t count;
+	if (*i < cmd->arg_count && imap_arg_get_list(&args[*i], &list, &count)) {
+		if (!imap_flags_read(cmd, list, count, &m->flags, error_r))
+			return false;
+		(*i)++;
+	}
+	if (*i < cmd->arg_count && args[*i].type == IMAP_ARG_STRING) {
+		if (!append_parse_date(args[*i].data, args[*i].len, &m->date, &m->tz_offset_min)) {
+			*error_r = "Invalid date-time";
+			return false;
+		}
+		m->has_date = true;
+		(*i)++;
+	}
+	if (*i >= cmd->arg_count) {
+		*error_r = "APPEND expects a message literal";
+		return false;
+	}
+	const struct imap_arg *lit = &args[(*i)++];
+	if ((lit->type != IMAP_ARG_LITERAL && lit->type != IMAP_ARG_LITERAL_FILE) || lit->literal8) {
+		*error_r = lit->literal8 ? "literal8 needs the BINARY extension"
+					 : "APPEND expects a message literal";
+		return false;
+	}
+	if (lit->type == IMAP_ARG_LITERAL) {
+		m->data = (const unsigned char *)lit->data;
+		m->len = lit->len;
+	} else if (lit->size > 0) {
+		m->map = mmap(NULL, lit->size, PROT_READ, MAP_PRIVATE, lit->fd, 0);
+		if (m->map == MAP_FAILED) {
+			m->map = NULL;
+			*error_r = "Cannot read the message";
+			return false;
+		}
+		m->data = m->map;
+		m->len = lit->size;
+	}
+	return true;
+}
+
+/* The message as it will be stored: line endings normalised to CRLF, so
+ * that the offsets computed from it are the stored file's (DESIGN.md §4).
+ * Returns data itself when it is already normalised. */
+static const unsigned char *append_normalised(struct arena *a, const unsigned char *data,
+					      size_t len, size_t *len_r)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+			extra++;
+		else if (data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n'))
+			extra++;
+	}
+	*len_r = len + extra;
+	if (extra == 0)
+		return data;
+	unsigned char *out = arena_alloc(a, len + extra);
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else if (data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n')) {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else {
+			out[o++] = data[i];
+		}
+	}
+	return out;
+}
+
+static void append_fill_meta(struct imap_cmd *cmd, struct append_msg *m)
+{
+	size_t len;
+	const unsigned char *msg = append_normalised(cmd->arena, m->data, m->len, &len);
+	struct mime_digest d;
+	mime_digest_build(cmd->arena, msg, len, &d);
+	m->meta = (struct store_msg_meta){
+		.envelope = d.envelope, .bodystructure = d.bodystructure, .body = d.body,
+		.has_sent_date = d.has_sent_date, .sent_date = d.sent_date,
+		.from = d.from, .to = d.to, .cc = d.cc, .subject = d.subject,
+		.message_id = d.message_id, .in_reply_to = d.in_reply_to,
+		.references = d.references, .header_text = d.header_text,
+		.body_text = d.body_text,
+	};
+}
+
+static enum store_error append_write_blob(struct imap_session *s, struct append_msg *m,
+					  const char **error_r)
+{
+	struct store_blob_writer *w;
+	enum store_error err =
+		store_blob_writer_begin(s->cfg->data_dir, s->cfg->append_size, &w, error_r);
+	if (err != STORE_OK)
+		return err;
+	err = store_blob_writer_write(w, m->data, m->len, error_r);
+	if (err != STORE_OK) {
+		store_blob_writer_abort(&w);
+		return err;
+	}
+	return store_blob_writer_finish(&w, &m->blob, error_r);
+}
+
+static void append_release(struct append_msg *msgs, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		store_blob_free(&msgs[i].blob);
+		if (msgs[i].map != NULL)
+			munmap(msgs[i].map, msgs[i].len);
+	}
+}
+
+static void append_answer_ok(struct imap_cmd *cmd, uint32_t uidvalidity, const uint32_t *uids,
+			     size_t count)
+{
+	struct imap_seqset set = IMAP_SEQSET_INIT;
+	for (size_t i = 0; i < count; i++)
+		imap_seqset_add(&set, uids[i]);
+	struct buf code = BUF_INIT;
+	buf_printf(&code, "APPENDUID %u ", uidvalidity);
+	imap_seqset_format(&set, &code);
+	imap_cmd_ok(cmd, buf_cstr(&code), "APPEND completed");
+	buf_free(&code);
+	imap_seqset_free(&set);
+}
+
+/* Stores the parsed messages in one transaction (MULTIAPPEND is all or
+ * nothing, RFC 3502 §6.3.11). */
+static void append_store(struct imap_cmd *cmd, const char *mailbox, struct append_msg *msgs,
+			 size_t count)
+{
+	struct imap_session *s = cmd->session;
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	if (u == NULL) {
+		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
+		return;
+	}
+	struct store_mailbox_status st;
+	enum store_error err = store_mailbox_status(u, mailbox, &st, &error);
+	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
+		/* RFC 9051 §6.3.12: the client may CREATE and try again. */
+		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+		return;
+	}
+	struct store_append *apps = arena_zalloc(cmd->arena, count * sizeof(*apps));
+	for (size_t i = 0; err == STORE_OK && i < count; i++) {
+		err = append_write_blob(s, &msgs[i], &error);
+		append_fill_meta(cmd, &msgs[i]);
+		apps[i] = (struct store_append){
+			.blob = msgs[i].blob, .flags = msgs[i].flags.flags,
+			.keywords = msgs[i].flags.keywords,
+			.keyword_count = msgs[i].flags.keyword_count,
+			.internal_date = msgs[i].has_date ? msgs[i].date : (int64_t)time(NULL),
+			.tz_offset_min = msgs[i].has_date ? msgs[i].tz_offset_min : 0,
+			.meta = &msgs[i].meta,
+		};
+	}
+	uint32_t uidvalidity;
+	uint32_t *uids = arena_alloc(cmd->arena, count * sizeof(*uids));
+	if (err == STORE_OK)
+		err = store_msg_append(u, st.id, apps, count, &uidvalidity, uids, &error);
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return;
+	}
+	append_answer_ok(cmd, uidvalidity, uids, count);
+}
+
+/* append = "APPEND" SP mailbox 1*append-message   (RFC 3502 §6.3.11) */
+enum imap_cmd_result cmd_append(struct imap_cmd *cmd)
+{
+	const char *mailbox, *error = NULL;
+	if (cmd->arg_count < 2) {
+		imap_cmd_bad(cmd, NULL, "APPEND expects a mailbox and a message");
+		return IMAP_CMD_DONE;
+	}
+	if (!imap_mailbox_name_read(cmd, &cmd->args[0], IMAP_MAILBOX_NAME_EXISTING, &mailbox))
+		return IMAP_CMD_DONE;
+	size_t max = cmd->arg_count - 1, count = 0, i = 1;
+	struct append_msg *msgs = arena_zalloc(cmd->arena, max * sizeof(*msgs));
+	bool ok = true;
+	while (ok && i < cmd->arg_count)
+		ok = append_read_message(cmd, &i, &msgs[count++], &error);
+	if (!ok) {
+		append_release(msgs, count);
+		imap_cmd_bad(cmd, NULL, "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	for (size_t k = 0; k < count; k++) {
+		if (msgs[k].len == 0) {
+			append_release(msgs, count);
+			imap_cmd_no(cmd, "CANNOT", "Empty messages cannot be stored");
+			return IMAP_CMD_DONE;
+		}
+	}
+	append_store(cmd, mailbox, msgs, count);
+	append_release(msgs, count);
+	return IMAP_CMD_DONE;
+}

@@ -1,0 +1,120 @@
+#include "imap/imap-commands.h"
+#include "imap/imap-mailbox-name.h"
+#include "imap/imap-parser.h"
+#include "imap/imap-selected.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+/* COPY and UID COPY (RFC 9051 §6.4.7) with COPYUID (RFC 4315 §3). The
+ * argument reading and the COPYUID code are shared with MOVE (cmd-move.c). */
+
+/* copy = "COPY" SP sequence-set SP mailbox    (RFC 9051 §9)
+ * move = "MOVE" SP sequence-set SP mailbox    (RFC 6851 §5)
+ * Syntax errors are BAD; a MOVE out of a read-only mailbox is NO; a target
+ * that does not exist (or exists only as \Noselect, which CREATE turns into
+ * a mailbox) is NO [TRYCREATE] (RFC 9051 §6.4.7). */
+bool cmd_copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
+		      size_t *count_r, uint64_t *dst_id_r)
+{
+	struct imap_session *s = cmd->session;
+	const char *set_text, *mailbox, *data, *error;
+	size_t len;
+	if (cmd->arg_count != 2 || !imap_arg_get_atom(&cmd->args[0], &set_text) ||
+	    !imap_arg_get_astring(&cmd->args[1], &data, &len)) {
+		imap_cmd_bad(cmd, NULL, "%s expects a sequence set and a mailbox", cmd->name);
+		return false;
+	}
+	struct imap_seqset uids = IMAP_SEQSET_INIT;
+	if (!imap_selected_parse_set(s->selected, set_text, cmd->uid, &uids, &error)) {
+		imap_seqset_free(&uids);
+		imap_cmd_bad(cmd, NULL, "%s", error);
+		return false;
+	}
+	*ranges_r = imap_selected_ranges(cmd, &uids, count_r);
+	imap_seqset_free(&uids);
+	if (move && s->selected->readonly) {
+		imap_cmd_no(cmd, NULL, "Mailbox is read-only");
+		return false;
+	}
+	if (!imap_mailbox_name_read(cmd, &cmd->args[1], IMAP_MAILBOX_NAME_EXISTING, &mailbox))
+		return false;
+	struct store_user *u = imap_session_store(s, &error);
+	if (u == NULL) {
+		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
+		return false;
+	}
+	struct store_mailbox_status st;
+	enum store_error err = store_mailbox_status(u, mailbox, &st, &error);
+	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
+		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+		return false;
+	}
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	*dst_id_r = st.id;
+	return true;
+}
+
+/* resp-code-copy = "COPYUID" SP nz-number SP uid-set SP uid-set
+ *                                                  (RFC 4315 §4)
+ * The store returns both lists ascending and pairwise, so each compresses
+ * into ranges and the two sets stay in the same order. */
+const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *map)
+{
+	struct imap_seqset src = IMAP_SEQSET_INIT, dst = IMAP_SEQSET_INIT;
+	for (size_t i = 0; i < map->count; i++) {
+		imap_seqset_add(&src, map->src_uids[i]);
+		imap_seqset_add(&dst, map->dst_uids[i]);
+	}
+	struct buf code = BUF_INIT;
+	buf_printf(&code, "COPYUID %u ", map->dst_uidvalidity);
+	imap_seqset_format(&src, &code);
+	buf_append_char(&code, ' ');
+	imap_seqset_format(&dst, &code);
+	const char *result = arena_strdup(cmd->arena, buf_cstr(&code));
+	buf_free(&code);
+	imap_seqset_free(&src);
+	imap_seqset_free(&dst);
+	return result;
+}
+
+/* A target deleted between the lookup and the copy is still TRYCREATE. */
+static void copy_answer_store_error(struct imap_cmd *cmd, enum store_error err, const char *error)
+{
+	if (err == STORE_ERR_NONEXISTENT)
+		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+	else
+		imap_mailbox_answer_store_error(cmd, err, error);
+}
+
+/* Messages of the set that another session expunged cannot be copied any
+ * more (RFC 2180 §4.4): the rest is copied and COPYUID says which; the
+ * EXPUNGE responses for the others precede the tagged OK. */
+enum imap_cmd_result cmd_copy(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct store_uid_range *ranges;
+	size_t range_count;
+	uint64_t dst_id;
+	if (!cmd_copy_prepare(cmd, false, &ranges, &range_count, &dst_id))
+		return IMAP_CMD_DONE;
+	const char *done = cmd->uid ? "UID COPY completed" : "COPY completed";
+	if (range_count == 0) {
+		imap_cmd_ok(cmd, NULL, "%s", done);
+		return IMAP_CMD_DONE;
+	}
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	struct store_uid_map map;
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+				 : store_msg_copy(u, s->selected->mailbox_id, ranges, range_count,
+						  dst_id, cmd->arena, &map, &error);
+	if (err != STORE_OK) {
+		copy_answer_store_error(cmd, err, error);
+		return IMAP_CMD_DONE;
+	}
+	imap_cmd_ok(cmd, map.count > 0 ? cmd_copy_uid_code(cmd, &map) : NULL, "%s", done);
+	return IMAP_CMD_DONE;
+}

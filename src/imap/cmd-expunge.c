@@ -1,0 +1,51 @@
+#include "imap/imap-commands.h"
+#include "imap/imap-mailbox-name.h"
+#include "imap/imap-parser.h"
+#include "imap/imap-selected.h"
+
+/* expunge = "EXPUNGE"                       (RFC 9051 §6.4.3)
+ * uid-expunge = "UID" SP "EXPUNGE" SP sequence-set   (RFC 4315 §2.1) */
+enum imap_cmd_result cmd_expunge(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct imap_selected *sel = s->selected;
+	const char *atom, *error;
+	struct imap_seqset uids = IMAP_SEQSET_INIT;
+	if (cmd->arg_count != (cmd->uid ? 1u : 0u) ||
+	    (cmd->uid && (!imap_arg_get_atom(&cmd->args[0], &atom) ||
+			  !imap_selected_parse_set(sel, atom, true, &uids, &error)))) {
+		imap_seqset_free(&uids);
+		imap_cmd_bad(cmd, NULL, cmd->uid ? "UID EXPUNGE expects a UID set"
+						 : "EXPUNGE takes no arguments");
+		return IMAP_CMD_DONE;
+	}
+	if (sel->readonly) {
+		imap_seqset_free(&uids);
+		imap_cmd_no(cmd, NULL, "Mailbox is read-only");
+		return IMAP_CMD_DONE;
+	}
+	struct store_user *u = imap_session_store(s, &error);
+	size_t range_count = 0;
+	const struct store_uid_range *ranges = NULL;
+	if (cmd->uid) {
+		ranges = imap_selected_ranges(cmd, &uids, &range_count);
+		if (range_count == 0) {
+			imap_seqset_free(&uids);
+			imap_cmd_ok(cmd, NULL, "UID EXPUNGE completed");
+			return IMAP_CMD_DONE;
+		}
+	}
+	uint32_t *expunged;
+	size_t count;
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+				 : store_msg_expunge(u, sel->mailbox_id, ranges, range_count,
+						     cmd->arena, &expunged, &count, &error);
+	imap_seqset_free(&uids);
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return IMAP_CMD_DONE;
+	}
+	imap_selected_remove_expunged(s, expunged, count, true);
+	imap_cmd_ok(cmd, NULL, "%sEXPUNGE completed", cmd->uid ? "UID " : "");
+	return IMAP_CMD_DONE;
+}

@@ -1,0 +1,465 @@
+#include "imap/imap-commands.h"
+#include "imap/imap-fetch.h"
+#include "imap/imap-mailbox-name.h"
+#include "imap/imap-parser.h"
+#include "imap/imap-selected.h"
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "net/conn.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Literals up to this size are copied into the response; larger ones are
+ * queued by reference to the mapped message file, so that FETCH of big
+ * bodies costs no copy and no heap. */
+#define FETCH_COPY_MAX (16 * 1024)
+
+/* A message file mapped for one FETCH response, released when the last
+ * queued reference to it has been written. */
+struct fetch_map {
+	unsigned char *addr;
+	size_t len;
+	unsigned refs;
+};
+
+struct fetch_ctx {
+	struct imap_fetch_request req;
+	uint32_t *uids;
+	size_t count, next;
+	struct imap_seqset seen_set;  /* \Seen set by this FETCH: add FLAGS */
+	struct arena *scratch;        /* per message */
+	bool missing;                 /* some messages were expunged */
+	bool failed;                  /* the tagged answer has been sent */
+};
+
+struct fetch_msg {
+	struct imap_cmd *cmd;
+	struct fetch_ctx *ctx;
+	uint32_t seq;
+	struct store_msg msg;
+	struct fetch_map *map;
+	struct mime_part *root;
+	struct buf line;
+};
+
+static void fetch_map_release(const void *data, size_t len, void *arg)
+{
+	struct fetch_map *m = arg;
+	(void)data;
+	(void)len;
+	if (--m->refs > 0)
+		return;
+	if (m->len > 0)
+		munmap(m->addr, m->len);
+	free(m);
+}
+
+static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
+{
+	if (fm->map != NULL)
+		return true;
+	int fd;
+	uint64_t size;
+	const char *error;
+	struct imap_session *s = fm->cmd->session;
+	if (store_msg_open_blob(u, s->selected->mailbox_id, fm->msg.uid, &fd, &size, &error) !=
+	    STORE_OK)
+		return false;
+	struct fetch_map *m = xcalloc(1, sizeof(*m));
+	m->refs = 1;
+	m->len = size;
+	if (size > 0) {
+		m->addr = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		if (m->addr == MAP_FAILED) {
+			close(fd);
+			free(m);
+			return false;
+		}
+	} else {
+		m->addr = (unsigned char *)"";
+	}
+	close(fd);
+	fm->map = m;
+	return true;
+}
+
+static struct mime_part *fetch_tree(struct fetch_msg *fm)
+{
+	if (fm->root == NULL)
+		fm->root = mime_parse(fm->ctx->scratch, fm->map->addr, fm->map->len, NULL);
+	return fm->root;
+}
+
+/* Writes what is assembled so far, then data as a literal body: copied
+ * when small, else by reference to the mapped file. */
+static void fetch_emit_literal(struct fetch_msg *fm, const unsigned char *data, size_t len,
+			       bool literal8, bool from_map)
+{
+	struct imap_session *s = fm->cmd->session;
+	buf_printf(&fm->line, "%s{%zu}\r\n", literal8 ? "~" : "", len);
+	if (len <= FETCH_COPY_MAX || !from_map) {
+		buf_append(&fm->line, data, len);
+		return;
+	}
+	imap_send_raw(s, fm->line.data, fm->line.len);
+	buf_reset(&fm->line);
+	fm->map->refs++;
+	conn_write_reference(s->conn, data, len, fetch_map_release, fm->map);
+}
+
+/* Applies <origin.count> (RFC 9051 §6.4.5: a partial past the end is the
+ * empty string). */
+static void fetch_apply_partial(const struct imap_fetch_item *it, uint64_t *start, uint64_t *end,
+				struct buf *name)
+{
+	if (!it->partial)
+		return;
+	uint64_t len = *end - *start;
+	uint64_t origin = it->partial_origin > len ? len : it->partial_origin;
+	uint64_t count = it->partial_count > len - origin ? len - origin : it->partial_count;
+	*start += origin;
+	*end = *start + count;
+	buf_printf(name, "<%llu>", (unsigned long long)it->partial_origin);
+}
+
+static bool fetch_section(struct fetch_msg *fm, struct store_user *u,
+			  const struct imap_fetch_item *it)
+{
+	if (!fetch_map_open(fm, u))
+		return false;
+	struct buf filtered = BUF_INIT, name = BUF_INIT;
+	struct mime_section_data data;
+	buf_append_str(&name, it->response_name);
+	const unsigned char *base = fm->map->addr;
+	bool from_map = true;
+	bool whole = it->section.path_len == 0 && it->section.text == MIME_SECTION_ALL;
+	bool found = true;
+	if (whole) {
+		data.start = 0;
+		data.end = fm->map->len;
+		data.filtered = false;
+	} else {
+		found = mime_section_fetch(fetch_tree(fm), base, fm->map->len, &it->section,
+					   &filtered, &data);
+	}
+	if (found && data.filtered) {
+		base = filtered.data ? filtered.data : (const unsigned char *)"";
+		data.start = 0;
+		data.end = filtered.len;
+		from_map = false;
+	}
+	if (!found) {
+		data.start = data.end = 0;
+	}
+	fetch_apply_partial(it, &data.start, &data.end, &name);
+	buf_append(&fm->line, name.data, name.len);
+	buf_append_char(&fm->line, ' ');
+	if (!found)
+		buf_append_str(&fm->line, "\"\"");
+	else
+		fetch_emit_literal(fm, base + data.start, data.end - data.start, false, from_map);
+	buf_free(&filtered);
+	buf_free(&name);
+	return true;
+}
+
+/* BINARY[section] and BINARY.SIZE[section] (RFC 3516): the part's content
+ * with its transfer encoding removed. */
+static bool fetch_binary(struct fetch_msg *fm, struct store_user *u,
+			 const struct imap_fetch_item *it)
+{
+	if (!fetch_map_open(fm, u))
+		return false;
+	struct mime_section_data data;
+	struct buf decoded = BUF_INIT, name = BUF_INIT;
+	const unsigned char *base = fm->map->addr;
+	uint64_t start = 0, end = fm->map->len;
+	bool from_map = true;
+	if (it->section.path_len > 0) {
+		if (!mime_section_fetch(fetch_tree(fm), base, fm->map->len, &it->section, NULL,
+					&data)) {
+			start = end = 0;
+		} else if (data.part->kind == MIME_PART_LEAF) {
+			enum mime_decode_result r = mime_part_decode(data.part, base, fm->map->len,
+								     &decoded);
+			if (r != MIME_DECODE_OK) {
+				buf_free(&decoded);
+				fm->ctx->failed = true;
+				imap_cmd_no(fm->cmd, "UNKNOWN-CTE", "Cannot decode the %s",
+					    r == MIME_DECODE_UNKNOWN_CTE ? "transfer encoding"
+									 : "part's content");
+				return false;
+			}
+			base = decoded.data ? decoded.data : (const unsigned char *)"";
+			start = 0;
+			end = decoded.len;
+			from_map = false;
+		} else {
+			start = data.start;
+			end = data.end;
+		}
+	}
+	buf_append_str(&name, it->response_name);
+	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
+		buf_printf(&fm->line, "%s %llu", name.data, (unsigned long long)(end - start));
+	} else {
+		fetch_apply_partial(it, &start, &end, &name);
+		buf_printf(&fm->line, "%s ", name.data);
+		bool nul = memchr(base + start, '\0', end - start) != NULL;
+		fetch_emit_literal(fm, base + start, end - start, nul, from_map);
+	}
+	buf_free(&decoded);
+	buf_free(&name);
+	return true;
+}
+
+static void fetch_internaldate(struct buf *out, int64_t t, int tz_min)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t local = (time_t)(t + (int64_t)tz_min * 60);
+	struct tm tm;
+	gmtime_r(&local, &tm);
+	int z = tz_min < 0 ? -tz_min : tz_min;
+	buf_printf(out, "INTERNALDATE \"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"", tm.tm_mday,
+		   months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		   tz_min < 0 ? '-' : '+', z / 60, z % 60);
+}
+
+/* ENVELOPE, BODY and BODYSTRUCTURE come from what was computed at
+ * delivery; a message stored without it is parsed now. */
+static bool fetch_structure(struct fetch_msg *fm, struct store_user *u,
+			    enum imap_fetch_kind kind)
+{
+	const char *cached = kind == IMAP_FETCH_ENVELOPE ? fm->msg.meta.envelope
+			     : kind == IMAP_FETCH_BODY   ? fm->msg.meta.body
+							 : fm->msg.meta.bodystructure;
+	buf_append_str(&fm->line, kind == IMAP_FETCH_ENVELOPE ? "ENVELOPE "
+				  : kind == IMAP_FETCH_BODY   ? "BODY "
+							      : "BODYSTRUCTURE ");
+	if (cached != NULL) {
+		buf_append_str(&fm->line, cached);
+		return true;
+	}
+	if (!fetch_map_open(fm, u))
+		return false;
+	if (kind == IMAP_FETCH_ENVELOPE)
+		mime_envelope_write(&fm->line, fm->map->addr, fm->map->len, fetch_tree(fm));
+	else
+		mime_bodystructure_write(&fm->line, fm->map->addr, fm->map->len, fetch_tree(fm),
+					 kind == IMAP_FETCH_BODYSTRUCTURE);
+	return true;
+}
+
+static bool fetch_item(struct fetch_msg *fm, struct store_user *u,
+		       const struct imap_fetch_item *it)
+{
+	struct imap_selected *sel = fm->cmd->session->selected;
+	const struct store_msg *m = &fm->msg;
+	switch (it->kind) {
+	case IMAP_FETCH_UID:
+		buf_printf(&fm->line, "UID %u", m->uid);
+		return true;
+	case IMAP_FETCH_FLAGS:
+		buf_append_str(&fm->line, "FLAGS ");
+		imap_flags_append(&fm->line, m->flags, (const char *const *)m->keywords,
+				  m->keyword_count, imap_selected_is_recent(sel, m->uid));
+		return true;
+	case IMAP_FETCH_INTERNALDATE:
+		fetch_internaldate(&fm->line, m->internal_date, m->tz_offset_min);
+		return true;
+	case IMAP_FETCH_RFC822_SIZE:
+		buf_printf(&fm->line, "RFC822.SIZE %llu", (unsigned long long)m->size);
+		return true;
+	case IMAP_FETCH_MODSEQ:
+		buf_printf(&fm->line, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+		return true;
+	case IMAP_FETCH_ENVELOPE:
+	case IMAP_FETCH_BODY:
+	case IMAP_FETCH_BODYSTRUCTURE:
+		return fetch_structure(fm, u, it->kind);
+	case IMAP_FETCH_SECTION:
+		return fetch_section(fm, u, it);
+	case IMAP_FETCH_BINARY:
+	case IMAP_FETCH_BINARY_SIZE:
+		return fetch_binary(fm, u, it);
+	}
+	return false;
+}
+
+static bool fetch_wants_flags(const struct fetch_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->req.count; i++)
+		if (ctx->req.items[i].kind == IMAP_FETCH_FLAGS)
+			return true;
+	return false;
+}
+
+/* Answers one message. Returns false when the command has been failed. */
+static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct store_user *u,
+			  uint32_t uid)
+{
+	struct imap_session *s = cmd->session;
+	struct fetch_msg fm = { .cmd = cmd, .ctx = ctx };
+	const char *error;
+	arena_reset(ctx->scratch);
+	unsigned want = ctx->req.needs_meta ? STORE_MSG_WANT_META : 0;
+	enum store_error err =
+		store_msg_get(u, s->selected->mailbox_id, uid, want, ctx->scratch, &fm.msg, &error);
+	if (err == STORE_ERR_NONEXISTENT) {
+		ctx->missing = true; /* expunged meanwhile (RFC 2180 §4.1.2) */
+		return true;
+	}
+	if (err != STORE_OK) {
+		ctx->failed = true;
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	if (ctx->req.has_changedsince && fm.msg.modseq <= ctx->req.changedsince)
+		return true;
+	fm.seq = imap_selected_seq(s->selected, uid);
+	imap_selected_note_flags(s->selected, uid, fm.msg.flags, fm.msg.modseq);
+	buf_printf(&fm.line, "* %u FETCH (", fm.seq);
+	bool ok = true;
+	for (size_t i = 0; ok && i < ctx->req.count; i++) {
+		if (i > 0)
+			buf_append_char(&fm.line, ' ');
+		ok = fetch_item(&fm, u, &ctx->req.items[i]);
+	}
+	/* RFC 9051 §6.4.5: a \Seen set by this FETCH is reported with it. */
+	if (ok && imap_seqset_contains(&ctx->seen_set, uid) && !fetch_wants_flags(ctx)) {
+		struct imap_fetch_item flags = { .kind = IMAP_FETCH_FLAGS };
+		buf_append_char(&fm.line, ' ');
+		fetch_item(&fm, u, &flags);
+	}
+	if (ok) {
+		buf_append_str(&fm.line, ")\r\n");
+		imap_send_raw(s, fm.line.data, fm.line.len);
+	} else if (!ctx->failed) {
+		/* The body file could not be read: an internal error. */
+		ctx->failed = true;
+		log_event(LOG_ERROR, conn_id(s->conn), "fetch_failed", "uid=%u", uid);
+		imap_cmd_no(cmd, "SERVERBUG", "Cannot read message %u", uid);
+	}
+	buf_free(&fm.line);
+	if (fm.map != NULL)
+		fetch_map_release(NULL, 0, fm.map);
+	return ok;
+}
+
+static void fetch_cleanup(struct imap_cmd *cmd)
+{
+	struct fetch_ctx *ctx = cmd->ctx;
+	imap_seqset_free(&ctx->seen_set);
+	arena_destroy(&ctx->scratch);
+}
+
+static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
+{
+	struct fetch_ctx *ctx = cmd->ctx;
+	const char *error;
+	struct store_user *u = imap_session_store(cmd->session, &error);
+	if (u == NULL) {
+		fetch_cleanup(cmd);
+		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
+		return IMAP_CMD_DONE;
+	}
+	while (ctx->next < ctx->count) {
+		if (conn_output_full(cmd->session->conn))
+			return IMAP_CMD_MORE;
+		if (!fetch_message(cmd, ctx, u, ctx->uids[ctx->next++])) {
+			fetch_cleanup(cmd);
+			return IMAP_CMD_DONE;
+		}
+	}
+	fetch_cleanup(cmd);
+	if (ctx->missing)
+		imap_cmd_no(cmd, "EXPUNGEISSUED", "Some messages were expunged meanwhile");
+	else
+		imap_cmd_ok(cmd, NULL, "%sFETCH completed", cmd->uid ? "UID " : "");
+	return IMAP_CMD_DONE;
+}
+
+/* Sets \Seen on the messages a non-PEEK body fetch reads, in one store
+ * call up front (RFC 9051 §6.4.5). */
+static bool fetch_set_seen(struct imap_cmd *cmd, struct fetch_ctx *ctx,
+			   const struct imap_seqset *uids)
+{
+	struct imap_session *s = cmd->session;
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	size_t nranges;
+	struct store_uid_range *ranges = imap_selected_ranges(cmd, uids, &nranges);
+	struct store_flag_change change = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
+	struct store_flags_result res;
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+				 : store_msg_set_flags(u, s->selected->mailbox_id, ranges, nranges,
+						       &change, cmd->arena, &res, &error);
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	for (size_t i = 0; i < res.count; i++)
+		if (res.msgs[i].changed)
+			imap_seqset_add(&ctx->seen_set, res.msgs[i].uid);
+	return true;
+}
+
+/* fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
+ *         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers] */
+enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	const char *set_text, *error;
+	if (cmd->arg_count < 2 || cmd->arg_count > 3 ||
+	    !imap_arg_get_atom(&cmd->args[0], &set_text)) {
+		imap_cmd_bad(cmd, NULL, "FETCH expects a sequence set and attributes");
+		return IMAP_CMD_DONE;
+	}
+	struct fetch_ctx *ctx = arena_zalloc(cmd->arena, sizeof(*ctx));
+	if (!imap_fetch_parse(cmd->arena, &cmd->args[1], cmd->arg_count == 3 ? &cmd->args[2] : NULL,
+			      cmd->uid, &ctx->req, &error)) {
+		imap_cmd_bad(cmd, NULL, "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	if (ctx->req.vanished && !(s->enabled & IMAP_ENABLED_QRESYNC)) {
+		imap_cmd_bad(cmd, NULL, "VANISHED needs QRESYNC enabled");
+		return IMAP_CMD_DONE;
+	}
+	struct imap_seqset uids = IMAP_SEQSET_INIT;
+	if (!imap_selected_parse_set(s->selected, set_text, cmd->uid, &uids, &error)) {
+		imap_seqset_free(&uids);
+		imap_cmd_bad(cmd, NULL, "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	for (size_t i = 0; i < ctx->req.count; i++)
+		if (ctx->req.items[i].kind == IMAP_FETCH_MODSEQ)
+			s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 §3.1 */
+	if (ctx->req.has_changedsince)
+		s->enabled |= IMAP_ENABLED_CONDSTORE;
+	imap_seqset_init(&ctx->seen_set);
+	if (ctx->req.sets_seen && !s->selected->readonly && !imap_seqset_is_empty(&uids) &&
+	    !fetch_set_seen(cmd, ctx, &uids)) {
+		imap_seqset_free(&uids);
+		imap_seqset_free(&ctx->seen_set);
+		return IMAP_CMD_DONE;
+	}
+	ctx->count = imap_seqset_count(&uids);
+	ctx->uids = arena_alloc(cmd->arena, (ctx->count ? ctx->count : 1) * sizeof(uint32_t));
+	struct imap_seqset_iter it;
+	uint32_t uid;
+	size_t n = 0;
+	imap_seqset_iter_init(&it, &uids);
+	while (imap_seqset_iter_next(&it, &uid))
+		ctx->uids[n++] = uid;
+	imap_seqset_free(&uids);
+	ctx->scratch = arena_new(0);
+	cmd->ctx = ctx;
+	cmd->resume = fetch_continue;
+	cmd->on_abort = fetch_cleanup;
+	return fetch_continue(cmd);
+}

@@ -1,0 +1,198 @@
+"""SELECT/EXAMINE, APPEND (MULTIAPPEND, APPENDUID), EXPUNGE, CLOSE, UNSELECT
+and CHECK, alone and with two sessions on one mailbox (RFC 2180)."""
+
+import re
+
+import pytest
+
+MSG = ("From: Alice <alice@example.org>\r\n"
+       "To: Bob <bob@example.org>\r\n"
+       "Subject: Hello\r\n"
+       "Date: Wed, 25 Nov 2026 10:00:00 +0100\r\n"
+       "Message-ID: <1@example.org>\r\n"
+       "\r\n"
+       "Hi Bob.\r\n")
+
+
+def append(c, mailbox, msg=MSG, flags="", date=""):
+    tag = c.next_tag()
+    data = msg.encode()
+    parts = [tag, "APPEND", mailbox]
+    if flags:
+        parts.append(flags)
+    if date:
+        parts.append(f'"{date}"')
+    c.send(" ".join(parts) + f" {{{len(data)}+}}\r\n".encode().decode())
+    c.send(data + b"\r\n")
+    return c.read_until_tagged(tag)
+
+
+def appenduid(tagged):
+    m = re.search(r"\[APPENDUID (\d+) ([\d:,]+)\]", tagged)
+    assert m, tagged
+    return int(m.group(1)), m.group(2)
+
+
+def test_select_empty_inbox(server):
+    c = server.login()
+    untagged, tagged = c.command("SELECT INBOX")
+    assert untagged[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
+    assert "* 0 EXISTS" in untagged and "* 0 RECENT" in untagged
+    assert any(re.match(r"\* OK \[UIDVALIDITY \d+\]", l) for l in untagged)
+    assert "* OK [UIDNEXT 1] Predicted next UID" in untagged
+    assert any(l.startswith("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)]") for l in untagged)
+    assert tagged.endswith("OK [READ-WRITE] SELECT completed")
+
+
+def test_examine_is_read_only(server):
+    c = server.login()
+    untagged, tagged = c.command("EXAMINE inbox")
+    assert "* OK [PERMANENTFLAGS ()] Flags permitted" in untagged
+    assert tagged.endswith("OK [READ-ONLY] EXAMINE completed")
+    c.no("EXPUNGE")
+
+
+def test_select_missing_and_noselect(server):
+    c = server.login()
+    c.no("SELECT nosuch", "NONEXISTENT")
+    c.ok("CREATE a/b")
+    c.ok("DELETE a")
+    c.no("SELECT a")
+    untagged, tagged = c.command("SELECT INBOX")
+    assert "OK" in tagged
+
+
+def test_append_returns_appenduid_and_select_sees_it(server):
+    c = server.login()
+    untagged, tagged = append(c, "INBOX", flags="(\\Seen $Work)", date="25-Nov-2026 10:00:00 +0100")
+    uidvalidity, uid = appenduid(tagged)
+    assert uid == "1"
+    untagged = c.ok("SELECT INBOX")
+    assert "* 1 EXISTS" in untagged and "* 1 RECENT" in untagged
+    assert f"* OK [UIDVALIDITY {uidvalidity}] UIDs valid" in untagged
+    assert untagged[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)"
+    assert "* OK [UIDNEXT 2] Predicted next UID" in untagged
+
+
+def test_multiappend_is_all_or_nothing(server):
+    c = server.login()
+    m1, m2 = MSG.encode(), MSG.replace("Hello", "Second").encode()
+    c.send(f"a1 APPEND INBOX {{{len(m1)}+}}\r\n".encode() + m1 + f" (\\Flagged) {{{len(m2)}+}}\r\n".encode() + m2 + b"\r\n")
+    untagged, tagged = c.read_until_tagged("a1")
+    assert appenduid(tagged)[1] == "1:2"
+    # A bad date in the second message: nothing is stored.
+    c.send(f"a2 APPEND INBOX {{{len(m1)}+}}\r\n".encode() + m1 + f' "31-Feb-2026 10:00:00 +0000" {{{len(m2)}+}}\r\n'.encode() + m2 + b"\r\n")
+    assert c.read_until_tagged("a2")[1].startswith("a2 BAD")
+    status = c.ok("SELECT INBOX")
+    assert "* 2 EXISTS" in status
+
+
+@pytest.mark.parametrize("args,answer", [
+    ("(\\Recent)", "BAD"), ("(\\Bogus)", "BAD"), ('"32-Jan-2026 00:00:00 +0000"', "BAD"),
+    ('"1-Jan-2026 00:00:00 +0000"', "BAD"), ("(foo{bar)", "BAD"),
+])
+def test_append_rejects_bad_flags_and_dates(server, args, answer):
+    c = server.login()
+    data = MSG.encode()
+    c.send(f"a1 APPEND INBOX {args} {{{len(data)}+}}\r\n".encode() + data + b"\r\n")
+    assert c.read_until_tagged("a1")[1].startswith("a1 " + answer)
+    assert "* 0 EXISTS" in c.ok("SELECT INBOX")
+
+
+def test_append_zero_bytes_and_missing_mailbox(server):
+    c = server.login()
+    c.send("a1 APPEND INBOX {0+}\r\n\r\n")
+    assert c.read_until_tagged("a1")[1].startswith("a1 NO")
+    untagged, tagged = append(c, "Nowhere")
+    assert tagged.split()[1:3] == ["NO", "[TRYCREATE]"]
+
+
+def test_append_over_appendlimit_is_refused_before_data(make_server):
+    s = make_server("[limits]\nappend_size = 1K\n")
+    c = s.login()
+    c.send("a1 APPEND INBOX {5000}\r\n")
+    line = c.readline()
+    assert line.startswith("a1 NO [TOOBIG]"), line
+    c.ok("NOOP")
+
+
+def test_append_large_literal_streams_through_a_file(server):
+    c = server.login()
+    body = MSG + ("x" * 998 + "\r\n") * 2000  # ~2 MB
+    untagged, tagged = append(c, "INBOX", msg=body)
+    assert appenduid(tagged)[1] == "1"
+
+
+def test_expunge_sends_expunge_responses(server):
+    c = server.login()
+    for _ in range(4):
+        append(c, "INBOX")
+    c.ok("SELECT INBOX")
+    c.ok("UNSELECT")
+    for _ in range(2):
+        append(c, "INBOX", flags="(\\Deleted)")
+    c.ok("SELECT INBOX")
+    untagged = c.ok("EXPUNGE")
+    assert untagged == ["* 5 EXPUNGE", "* 5 EXPUNGE"]
+    assert "* 4 EXISTS" in c.ok("SELECT INBOX")
+
+
+def test_uid_expunge_only_in_set(server):
+    c = server.login()
+    for _ in range(3):
+        append(c, "INBOX", flags="(\\Deleted)")
+    c.ok("SELECT INBOX")
+    assert c.ok("UID EXPUNGE 2:3") == ["* 2 EXPUNGE", "* 2 EXPUNGE"]
+    c.bad("UID EXPUNGE")
+    c.bad("UID EXPUNGE 0")
+
+
+def test_close_expunges_silently_and_unselect_does_not(server):
+    c = server.login()
+    append(c, "INBOX", flags="(\\Deleted)")
+    c.ok("SELECT INBOX")
+    assert c.ok("UNSELECT") == []
+    c.ok("SELECT INBOX")
+    assert c.ok("CLOSE") == []
+    assert "* 0 EXISTS" in c.ok("SELECT INBOX")
+    c.ok("CHECK")
+    c.bad("CHECK now")
+
+
+def test_select_switch_sends_closed(server):
+    c = server.login()
+    c.ok("SELECT INBOX")
+    untagged = c.ok("SELECT Sent")
+    assert untagged[0] == "* OK [CLOSED] Previous mailbox closed"
+
+
+def test_commands_need_selected_state(server):
+    c = server.login()
+    for cmd in ("EXPUNGE", "CLOSE", "UNSELECT", "CHECK"):
+        c.bad(cmd)
+
+
+def test_other_session_sees_append_and_expunge(server):
+    a = server.login()
+    b = server.login()
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    append(b, "INBOX")
+    append(b, "INBOX", flags="(\\Deleted)")
+    untagged = a.ok("NOOP")
+    assert "* 2 EXISTS" in untagged
+    # b saw its own appends first and took \Recent for them (RFC 3501
+    # 2.3.2: exactly one session gets it).
+    assert "* 0 RECENT" in untagged
+    b.ok("EXPUNGE")
+    assert a.ok("NOOP") == ["* 2 EXPUNGE"]
+    assert "* 1 EXISTS" in a.ok("SELECT INBOX")
+
+
+def test_recent_is_given_to_one_session_only(server):
+    a = server.login()
+    append(a, "INBOX")
+    b = server.login()
+    first = b.ok("SELECT INBOX")
+    second = server.login().ok("SELECT INBOX")
+    assert "* 1 RECENT" in first and "* 0 RECENT" in second
