@@ -1,0 +1,193 @@
+"""FETCH and UID FETCH: every attribute and section form, \\Seen, partials,
+BINARY, macros, errors, and memory staying flat on big bodies."""
+
+import re
+
+import pytest
+
+from test_select_append import append
+
+PLAIN = ("From: Alice <alice@example.org>\r\n"
+         "To: Bob <bob@example.org>, carol@example.org\r\n"
+         "Subject: Plain\r\n"
+         "Date: Wed, 25 Nov 2026 10:00:00 +0100\r\n"
+         "Message-ID: <p@example.org>\r\n"
+         "\r\n"
+         "Line one.\r\nLine two.\r\n")
+
+MULTI = ("From: a@example.org\r\n"
+         "Subject: =?UTF-8?B?SGVsbG8gd29ybGQ=?=\r\n"
+         "MIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=XX\r\n"
+         "\r\n"
+         "preamble\r\n"
+         "--XX\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n"
+         "\r\n"
+         "caf=C3=A9\r\n"
+         "--XX\r\n"
+         "Content-Type: application/octet-stream; name=data.bin\r\n"
+         "Content-Transfer-Encoding: base64\r\n"
+         "\r\n"
+         "AAECAw==\r\n"
+         "--XX\r\n"
+         "Content-Type: message/rfc822\r\n"
+         "\r\n"
+         "From: inner@example.org\r\n"
+         "Subject: Inner\r\n"
+         "\r\n"
+         "inner body\r\n"
+         "--XX--\r\n")
+
+
+@pytest.fixture
+def box(server):
+    c = server.login()
+    append(c, "INBOX", msg=PLAIN, date="25-Nov-2026 10:00:00 +0100")
+    append(c, "INBOX", msg=MULTI, flags="(\\Flagged)")
+    c.ok("SELECT INBOX")
+    return c
+
+
+def fetch1(c, cmd):
+    untagged, tagged = c.command(cmd)
+    assert " OK " in tagged, tagged
+    assert len(untagged) == 1, untagged
+    return untagged[0]
+
+
+def test_fast_all_full_macros(box):
+    line = fetch1(box, "FETCH 1 FAST")
+    assert line == ('* 1 FETCH (FLAGS (\\Recent) INTERNALDATE "25-Nov-2026 10:00:00 +0100" '
+                    f'RFC822.SIZE {len(PLAIN)})')
+    line = fetch1(box, "FETCH 1 ALL")
+    assert line.endswith('ENVELOPE ("Wed, 25 Nov 2026 10:00:00 +0100" "Plain" '
+                         '(("Alice" NIL "alice" "example.org")) (("Alice" NIL "alice" "example.org")) '
+                         '(("Alice" NIL "alice" "example.org")) '
+                         '(("Bob" NIL "bob" "example.org")(NIL NIL "carol" "example.org")) '
+                         'NIL NIL NIL "<p@example.org>"))')
+    line = fetch1(box, "FETCH 1 FULL")
+    assert 'BODY ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 22 2)' in line
+
+
+def test_bodystructure_of_multipart(box):
+    line = fetch1(box, "FETCH 2 BODYSTRUCTURE")
+    assert line.startswith('* 2 FETCH (BODYSTRUCTURE (("TEXT" "PLAIN" ("charset" "utf-8") NIL NIL "QUOTED-PRINTABLE" 9 0 ')
+    assert '"MESSAGE" "RFC822" NIL NIL NIL "7BIT"' in line
+    assert '"MIXED" ("boundary" "XX")' in line
+
+
+def test_uid_fetch_always_returns_uid(box):
+    assert fetch1(box, "UID FETCH 2 FLAGS") == "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))"
+
+
+def test_body_sections(box):
+    c = box
+    assert fetch1(c, "FETCH 2 BODY.PEEK[1]") == "* 2 FETCH (BODY[1] {9}\r\ncaf=C3=A9)"
+    assert fetch1(c, "FETCH 2 BODY.PEEK[3.HEADER]") == (
+        "* 2 FETCH (BODY[3.HEADER] {43}\r\nFrom: inner@example.org\r\nSubject: Inner\r\n\r\n)")
+    assert fetch1(c, "FETCH 2 BODY.PEEK[3.TEXT]") == "* 2 FETCH (BODY[3.TEXT] {10}\r\ninner body)"
+    assert fetch1(c, "FETCH 2 BODY.PEEK[3.1]") == "* 2 FETCH (BODY[3.1] {10}\r\ninner body)"
+    assert fetch1(c, "FETCH 2 BODY.PEEK[2.MIME]") == (
+        "* 2 FETCH (BODY[2.MIME] {94}\r\nContent-Type: application/octet-stream; name=data.bin\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n)")
+    assert fetch1(c, "FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT to)]") == (
+        "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT to)] {64}\r\n"
+        "To: Bob <bob@example.org>, carol@example.org\r\nSubject: Plain\r\n\r\n)")
+    line = fetch1(c, "FETCH 1 BODY.PEEK[HEADER.FIELDS.NOT (Subject To Date Message-ID)]")
+    assert line == "* 1 FETCH (BODY[HEADER.FIELDS.NOT (Subject To Date Message-ID)] {35}\r\nFrom: Alice <alice@example.org>\r\n\r\n)"
+    assert fetch1(c, "FETCH 1 BODY.PEEK[TEXT]") == "* 1 FETCH (BODY[TEXT] {22}\r\nLine one.\r\nLine two.\r\n)"
+    assert fetch1(c, "FETCH 1 BODY.PEEK[1]") == "* 1 FETCH (BODY[1] {22}\r\nLine one.\r\nLine two.\r\n)"
+    assert fetch1(c, "FETCH 1 BODY.PEEK[]") == f"* 1 FETCH (BODY[] {{{len(PLAIN)}}}\r\n{PLAIN})"
+    # A part that does not exist is the empty string.
+    assert fetch1(c, "FETCH 1 BODY.PEEK[7]") == '* 1 FETCH (BODY[7] "")'
+
+
+def test_partial_fetch(box):
+    c = box
+    assert fetch1(c, "FETCH 1 BODY.PEEK[TEXT]<5.4>") == "* 1 FETCH (BODY[TEXT]<5> {4}\r\none.)"
+    assert fetch1(c, "FETCH 1 BODY.PEEK[TEXT]<100.4>") == "* 1 FETCH (BODY[TEXT]<100> {0}\r\n)"
+    c.bad("FETCH 1 BODY.PEEK[TEXT]<5.0>")
+    c.bad("FETCH 1 BODY.PEEK[TEXT]<5>")
+
+
+def test_binary_decodes(box):
+    c = box
+    assert fetch1(c, "FETCH 2 BINARY.PEEK[1]") == "* 2 FETCH (BINARY[1] {5}\r\ncaf\u00e9)"
+    line = fetch1(c, "FETCH 2 (BINARY.SIZE[1] BINARY.SIZE[2])")
+    assert line == "* 2 FETCH (BINARY.SIZE[1] 5 BINARY.SIZE[2] 4)"
+    raw = fetch1(c, "FETCH 2 BINARY.PEEK[2]")
+    assert raw == "* 2 FETCH (BINARY[2] ~{4}\r\n\x00\x01\x02\x03)"
+
+
+def test_non_peek_sets_seen_and_reports_flags(box):
+    c = box
+    line = fetch1(c, "FETCH 1 BODY[TEXT]")
+    assert line.endswith(" FLAGS (\\Seen \\Recent))")
+    assert fetch1(c, "FETCH 1 FLAGS") == "* 1 FETCH (FLAGS (\\Seen \\Recent))"
+    # RFC822.HEADER is a peek.
+    fetch1(c, "FETCH 2 RFC822.HEADER")
+    assert fetch1(c, "FETCH 2 FLAGS") == "* 2 FETCH (FLAGS (\\Flagged \\Recent))"
+
+
+def test_examine_never_sets_seen(server):
+    c = server.login()
+    append(c, "INBOX", msg=PLAIN)
+    c.ok("EXAMINE INBOX")
+    fetch1(c, "FETCH 1 BODY[]")
+    assert fetch1(c, "FETCH 1 FLAGS") == "* 1 FETCH (FLAGS ())"
+
+
+def test_rfc822_forms(box):
+    c = box
+    hdr = PLAIN.split("\r\n\r\n")[0] + "\r\n\r\n"
+    assert fetch1(c, "FETCH 1 RFC822.HEADER") == f"* 1 FETCH (RFC822.HEADER {{{len(hdr)}}}\r\n{hdr})"
+    assert fetch1(c, "FETCH 1 RFC822.SIZE") == f"* 1 FETCH (RFC822.SIZE {len(PLAIN)})"
+
+
+@pytest.mark.parametrize("cmd", [
+    "FETCH 0 FLAGS", "FETCH 3 FLAGS", "FETCH 1 BOGUS", "FETCH 1 ()", "FETCH 1",
+    "FETCH 1 BODY[HEADER.FIELDS]", "FETCH 1 BODY[1.]", "FETCH 1 BODY[0]",
+    "FETCH 1 BINARY[TEXT]", "FETCH 1:* (FLAGS) (FOO)", "FETCH x FLAGS",
+])
+def test_fetch_errors_are_bad(box, cmd):
+    box.bad(cmd)
+    box.ok("NOOP")
+
+
+def test_uid_fetch_out_of_range_matches_nothing(box):
+    untagged, tagged = box.command("UID FETCH 100:200 FLAGS")
+    assert untagged == [] and " OK " in tagged
+    untagged, tagged = box.command("UID FETCH 1:4294967295 UID")
+    assert untagged == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)"]
+
+
+def test_fetch_star_on_many_messages(server):
+    c = server.login()
+    msgs = []
+    for i in range(30):
+        append(c, "INBOX", msg=PLAIN.replace("Plain", f"Number {i}"))
+    c.ok("SELECT INBOX")
+    untagged, tagged = c.command("FETCH 1:* (UID RFC822.SIZE)")
+    assert len(untagged) == 30 and untagged[29].startswith("* 30 FETCH (UID 30 ")
+
+
+def test_big_body_fetch_streams(server):
+    c = server.login()
+    big = PLAIN + ("y" * 998 + "\r\n") * 10000  # ~10 MB
+    append(c, "INBOX", msg=big)
+    c.ok("SELECT INBOX")
+    line = fetch1(c, "FETCH 1 BODY.PEEK[]")
+    assert line == f"* 1 FETCH (BODY[] {{{len(big)}}}\r\n{big})"
+
+
+def test_another_session_flag_change_shows_in_fetch(server):
+    a = server.login()
+    append(a, "INBOX", msg=PLAIN)
+    a.ok("SELECT INBOX")
+    b = server.login()
+    b.ok("SELECT INBOX")
+    b.ok("FETCH 1 BODY[]")  # sets \Seen in b's session
+    untagged = a.ok("NOOP")
+    assert untagged == ["* 1 FETCH (FLAGS (\\Seen \\Recent))"] or untagged == ["* 1 FETCH (FLAGS (\\Seen))"]
