@@ -11,6 +11,9 @@ struct enable_entry {
 };
 
 static const struct enable_entry enable_known[] = {
+	{ "CONDSTORE", IMAP_ENABLED_CONDSTORE },
+	/* RFC 7162 §3.2.3: QRESYNC implies CONDSTORE. */
+	{ "QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE },
 	{ NULL, 0 },
 };
 
@@ -42,7 +45,7 @@ enum imap_cmd_result cmd_enable(struct imap_cmd *cmd)
 			return IMAP_CMD_DONE;
 		}
 		const struct enable_entry *e = enable_lookup(name);
-		if (e != NULL && !(s->enabled & e->bit)) {
+		if (e != NULL && (s->enabled & e->bit) != e->bit) {
 			s->enabled |= e->bit;
 			buf_printf(&line, " %s", e->name);
 		}

@@ -2,6 +2,7 @@
 #include "imap/imap-fetch.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
+#include "imap/imap-qresync.h"
 #include "imap/imap-selected.h"
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -409,6 +410,26 @@ static bool fetch_set_seen(struct imap_cmd *cmd, struct fetch_ctx *ctx,
 	return true;
 }
 
+/* UID FETCH set ... (CHANGEDSINCE n VANISHED): the UIDs of the set as the
+ * client wrote it (not only those still present) that were expunged after
+ * n go out first as VANISHED (EARLIER) (RFC 7162 §3.2.6). */
+static bool fetch_send_vanished(struct imap_cmd *cmd, const char *set_text, uint64_t since)
+{
+	struct imap_selected *sel = cmd->session->selected;
+	struct imap_seqset_spec spec;
+	struct imap_seqset known = IMAP_SEQSET_INIT;
+	const char *error;
+	if (!imap_seqset_parse(set_text, strlen(set_text), 0, &spec, &error)) {
+		imap_cmd_bad(cmd, NULL, "%s", error);
+		return false;
+	}
+	imap_seqset_resolve(&spec, sel->uidnext > 1 ? sel->uidnext - 1 : 0, &sel->saved, &known);
+	imap_seqset_spec_free(&spec);
+	bool ok = imap_qresync_send_vanished(cmd, since, &known, NULL);
+	imap_seqset_free(&known);
+	return ok;
+}
+
 /* fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
  *         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers] */
 enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
@@ -434,6 +455,10 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 	if (!imap_selected_parse_set(s->selected, set_text, cmd->uid, &uids, &error)) {
 		imap_seqset_free(&uids);
 		imap_cmd_bad(cmd, NULL, "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	if (ctx->req.vanished && !fetch_send_vanished(cmd, set_text, ctx->req.changedsince)) {
+		imap_seqset_free(&uids);
 		return IMAP_CMD_DONE;
 	}
 	for (size_t i = 0; i < ctx->req.count; i++)

@@ -8,6 +8,7 @@
  * here only once its commands and behaviour are complete. */
 static const char *const imap_capabilities_authed[] = {
 	"CHILDREN",
+	"CONDSTORE",
 	"CREATE-SPECIAL-USE",
 	"ENABLE",
 	"ESEARCH",
@@ -18,6 +19,7 @@ static const char *const imap_capabilities_authed[] = {
 	"LITERAL+",
 	"MOVE",
 	"NAMESPACE",
+	"QRESYNC",
 	"SEARCHRES",
 	"SPECIAL-USE",
 	"STATUS=SIZE",

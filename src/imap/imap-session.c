@@ -261,6 +261,10 @@ static void imap_session_dispatch(struct imap_session *s, const struct imap_comm
 			     : s->state == IMAP_STATE_AUTH ? "without a selected mailbox"
 			     : "in this state");
 	} else {
+		/* A UID command may see EXPUNGEs (RFC 9051 §7.5.1): catch up
+		 * first, so it does not trip over messages already gone. */
+		if (pc->uid && s->selected != NULL)
+			imap_selected_sync(s, true);
 		imap_session_handle_result(s, def->handler(cmd));
 		return;
 	}
