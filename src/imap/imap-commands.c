@@ -27,10 +27,12 @@ static const struct imap_command_def imap_command_table[] = {
 	{ "RENAME", cmd_rename, IMAP_STATES_AUTHED, 0 },
 	{ "SELECT", cmd_select, IMAP_STATES_AUTHED, 0 },
 	{ "SEARCH", cmd_search, IMAP_STATE_SELECTED, IMAP_CMDF_UID | IMAP_CMDF_NO_EXPUNGE },
+	{ "SORT", cmd_sort, IMAP_STATE_SELECTED, IMAP_CMDF_UID | IMAP_CMDF_NO_EXPUNGE },
 	{ "STARTTLS", cmd_starttls, IMAP_STATE_NOT_AUTH, 0 },
 	{ "STATUS", cmd_status, IMAP_STATES_AUTHED, 0 },
 	{ "STORE", cmd_store, IMAP_STATE_SELECTED, IMAP_CMDF_UID | IMAP_CMDF_NO_EXPUNGE },
 	{ "SUBSCRIBE", cmd_subscribe, IMAP_STATES_AUTHED, 0 },
+	{ "THREAD", cmd_thread, IMAP_STATE_SELECTED, IMAP_CMDF_UID | IMAP_CMDF_NO_EXPUNGE },
 	{ "UNSELECT", cmd_unselect, IMAP_STATE_SELECTED, 0 },
 	{ "UNSUBSCRIBE", cmd_unsubscribe, IMAP_STATES_AUTHED, 0 },
 };

@@ -48,10 +48,12 @@ imap_cmd_handler_t cmd_noop;
 imap_cmd_handler_t cmd_rename;
 imap_cmd_handler_t cmd_search;
 imap_cmd_handler_t cmd_select;
+imap_cmd_handler_t cmd_sort;
 imap_cmd_handler_t cmd_starttls;
 imap_cmd_handler_t cmd_status;
 imap_cmd_handler_t cmd_store;
 imap_cmd_handler_t cmd_subscribe;
+imap_cmd_handler_t cmd_thread;
 imap_cmd_handler_t cmd_unselect;
 imap_cmd_handler_t cmd_unsubscribe;
 

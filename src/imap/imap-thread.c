@@ -1,0 +1,434 @@
+#include "imap/imap-thread.h"
+#include "imap/imap-session.h"
+#include "imap/imap-sort.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A node of the thread tree: a message, or a dummy standing for a message
+ * that is referenced but not in the searched set. */
+struct thr_node {
+	const char *id;
+	struct imap_sort_msg *msg;   /* NULL for a dummy */
+	struct thr_node *parent, *child, *next;
+	struct thr_node *hash_next;
+	bool indexed;                /* in the Message-ID table */
+};
+
+struct thr_table {
+	struct thr_node **buckets;
+	size_t nbuckets;
+	struct arena *a;
+};
+
+/* --- Message ids ----------------------------------------------------------- */
+
+/* msg-id = "<" id-left "@" id-right ">", with quoting tolerated. */
+size_t imap_thread_parse_ids(struct arena *a, const char *value, const char ***ids_r)
+{
+	size_t cap = 8, n = 0;
+	const char **ids = arena_alloc(a, cap * sizeof(*ids));
+	const char *p = value != NULL ? value : "";
+	while ((p = strchr(p, '<')) != NULL) {
+		const char *end = strchr(p + 1, '>');
+		if (end == NULL)
+			break;
+		char *id = arena_alloc(a, (size_t)(end - p) + 1);
+		size_t o = 0;
+		for (const char *q = p + 1; q < end; q++) {
+			if (*q == '"' || *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+				continue;
+			if (*q == '\\' && q + 1 < end)
+				q++;
+			id[o++] = *q;
+		}
+		id[o] = '\0';
+		p = end + 1;
+		if (o == 0 || strchr(id, '@') == NULL || strchr(id, '<') != NULL)
+			continue;
+		if (n == cap) {
+			const char **bigger = arena_alloc(a, cap * 2 * sizeof(*ids));
+			memcpy(bigger, ids, n * sizeof(*ids));
+			ids = bigger;
+			cap *= 2;
+		}
+		ids[n++] = id;
+	}
+	*ids_r = ids;
+	return n;
+}
+
+static unsigned thr_hash(const char *s, size_t nbuckets)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return (unsigned)(h % nbuckets);
+}
+
+static struct thr_node *thr_lookup(struct thr_table *t, const char *id)
+{
+	for (struct thr_node *n = t->buckets[thr_hash(id, t->nbuckets)]; n; n = n->hash_next)
+		if (strcmp(n->id, id) == 0)
+			return n;
+	return NULL;
+}
+
+static struct thr_node *thr_new(struct thr_table *t, const char *id, bool indexed)
+{
+	struct thr_node *n = arena_zalloc(t->a, sizeof(*n));
+	n->id = id;
+	n->indexed = indexed;
+	if (indexed) {
+		unsigned b = thr_hash(id, t->nbuckets);
+		n->hash_next = t->buckets[b];
+		t->buckets[b] = n;
+	}
+	return n;
+}
+
+static struct thr_node *thr_get(struct thr_table *t, const char *id)
+{
+	struct thr_node *n = thr_lookup(t, id);
+	return n != NULL ? n : thr_new(t, id, true);
+}
+
+/* --- Tree links -------------------------------------------------------------- */
+
+static bool thr_is_descendant(const struct thr_node *n, const struct thr_node *ancestor)
+{
+	for (const struct thr_node *p = n; p != NULL; p = p->parent)
+		if (p == ancestor)
+			return true;
+	return false;
+}
+
+static void thr_unlink(struct thr_node *n)
+{
+	if (n->parent == NULL)
+		return;
+	struct thr_node **pp = &n->parent->child;
+	while (*pp != n)
+		pp = &(*pp)->next;
+	*pp = n->next;
+	n->next = NULL;
+	n->parent = NULL;
+}
+
+/* Appends child under parent unless that would make a loop. */
+static void thr_link(struct thr_node *parent, struct thr_node *child)
+{
+	if (parent == child || thr_is_descendant(parent, child))
+		return;
+	thr_unlink(child);
+	child->parent = parent;
+	struct thr_node **pp = &parent->child;
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = child;
+}
+
+/* --- Sorting sibling lists by sent date -------------------------------------- */
+
+static const struct imap_sort_msg *thr_date_msg(const struct thr_node *n)
+{
+	/* A dummy sorts by its first child (RFC 5256 §3 steps 4 and 6). */
+	while (n != NULL && n->msg == NULL)
+		n = n->child;
+	return n != NULL ? n->msg : NULL;
+}
+
+static int thr_cmp(const void *a, const void *b)
+{
+	const struct imap_sort_msg *x = thr_date_msg(*(struct thr_node *const *)a);
+	const struct imap_sort_msg *y = thr_date_msg(*(struct thr_node *const *)b);
+	if (x == NULL || y == NULL)
+		return (x == NULL) - (y == NULL);
+	return imap_sort_by_date(x, y);
+}
+
+static struct thr_node *thr_sort_list(struct arena *a, struct thr_node *first)
+{
+	size_t n = 0;
+	for (struct thr_node *c = first; c; c = c->next)
+		n++;
+	if (n < 2)
+		return first;
+	struct thr_node **v = arena_alloc(a, n * sizeof(*v));
+	n = 0;
+	for (struct thr_node *c = first; c; c = c->next)
+		v[n++] = c;
+	qsort(v, n, sizeof(*v), thr_cmp);
+	for (size_t i = 0; i + 1 < n; i++)
+		v[i]->next = v[i + 1];
+	v[n - 1]->next = NULL;
+	return v[0];
+}
+
+/* Step (6): the youngest sibling sets first, so a dummy's first child is
+ * already its earliest when its own level is sorted. */
+static struct thr_node *thr_sort_tree(struct arena *a, struct thr_node *first)
+{
+	for (struct thr_node *c = first; c; c = c->next)
+		c->child = thr_sort_tree(a, c->child);
+	return thr_sort_list(a, first);
+}
+
+/* --- Output ------------------------------------------------------------------ */
+
+static void thr_write_chain(struct imap_cmd *cmd, const struct thr_node *n, struct buf *out);
+
+static void thr_write_children(struct imap_cmd *cmd, const struct thr_node *first,
+			       struct buf *out)
+{
+	for (const struct thr_node *c = first; c; c = c->next) {
+		buf_append_char(out, '(');
+		thr_write_chain(cmd, c, out);
+		buf_append_char(out, ')');
+	}
+}
+
+/* thread-members = nz-number *(SP nz-number) [SP thread-nested]
+ * thread-nested = 2*thread-list */
+static void thr_write_chain(struct imap_cmd *cmd, const struct thr_node *n, struct buf *out)
+{
+	if (n->msg == NULL) {
+		thr_write_children(cmd, n->child, out);
+		return;
+	}
+	bool first = true;
+	while (n != NULL) {
+		if (!first)
+			buf_append_char(out, ' ');
+		first = false;
+		buf_printf(out, "%u", imap_sort_number(cmd, n->msg));
+		if (n->child == NULL)
+			return;
+		if (n->child->next != NULL) {
+			buf_append_char(out, ' ');
+			thr_write_children(cmd, n->child, out);
+			return;
+		}
+		n = n->child;
+	}
+}
+
+static void thr_write(struct imap_cmd *cmd, const struct thr_node *roots, struct buf *out)
+{
+	for (const struct thr_node *r = roots; r; r = r->next) {
+		buf_append_char(out, '(');
+		thr_write_chain(cmd, r, out);
+		buf_append_char(out, ')');
+	}
+}
+
+/* --- ORDEREDSUBJECT ---------------------------------------------------------- */
+
+static int thr_subject_cmp(const void *a, const void *b)
+{
+	const struct imap_sort_msg *x = a, *y = b;
+	int r = strcmp(x->subject, y->subject);
+	return r != 0 ? r : imap_sort_by_date(x, y);
+}
+
+void imap_thread_orderedsubject(struct imap_cmd *cmd, struct imap_sort_msg *msgs, size_t count,
+				struct buf *out)
+{
+	qsort(msgs, count, sizeof(*msgs), thr_subject_cmp);
+	struct thr_node *roots = NULL, **tail = &roots;
+	for (size_t i = 0; i < count;) {
+		struct thr_node *root = arena_zalloc(cmd->arena, sizeof(*root));
+		root->msg = &msgs[i];
+		struct thr_node **ctail = &root->child;
+		size_t j = i + 1;
+		for (; j < count && strcmp(msgs[j].subject, msgs[i].subject) == 0; j++) {
+			struct thr_node *c = arena_zalloc(cmd->arena, sizeof(*c));
+			c->msg = &msgs[j];
+			c->parent = root;
+			*ctail = c;
+			ctail = &c->next;
+		}
+		*tail = root;
+		tail = &root->next;
+		i = j;
+	}
+	thr_write(cmd, thr_sort_list(cmd->arena, roots), out);
+}
+
+/* --- REFERENCES -------------------------------------------------------------- */
+
+/* Step (1): link messages by their references. Returns m's node. */
+static struct thr_node *thr_link_message(struct thr_table *t, struct imap_sort_msg *m)
+{
+	const char **mids;
+	struct thr_node *node = NULL;
+	if (imap_thread_parse_ids(t->a, m->message_id, &mids) > 0) {
+		node = thr_lookup(t, mids[0]);
+		if (node != NULL && node->msg != NULL)
+			node = NULL; /* a duplicate Message-ID: a unique one */
+		else if (node == NULL)
+			node = thr_new(t, mids[0], true);
+	}
+	if (node == NULL)
+		node = thr_new(t, "", false);
+	node->msg = m;
+	const char **refs;
+	size_t nrefs = imap_thread_parse_ids(t->a, m->references, &refs);
+	if (nrefs == 0)
+		nrefs = imap_thread_parse_ids(t->a, m->in_reply_to, &refs) > 0 ? 1 : 0;
+	for (size_t i = 0; i + 1 < nrefs; i++) {
+		struct thr_node *parent = thr_get(t, refs[i]), *child = thr_get(t, refs[i + 1]);
+		if (child->parent == NULL)
+			thr_link(parent, child);
+	}
+	/* (B): the last reference is the parent, whatever was there before. */
+	thr_unlink(node);
+	if (nrefs > 0)
+		thr_link(thr_get(t, refs[nrefs - 1]), node);
+	return node;
+}
+
+/* Step (3): drop dummies without children; splice the children of other
+ * dummies into their place, except at the top when there are several. */
+static struct thr_node *thr_prune(struct thr_node *first, struct thr_node *parent, bool top)
+{
+	struct thr_node *head = NULL, **tail = &head;
+	struct thr_node *n = first;
+	while (n != NULL) {
+		struct thr_node *next = n->next;
+		n->next = NULL;
+		n->child = thr_prune(n->child, n, false);
+		if (n->msg == NULL && n->child == NULL) {
+			n = next;
+			continue;
+		}
+		if (n->msg == NULL && (!top || n->child->next == NULL)) {
+			*tail = n->child;
+			for (struct thr_node *c = n->child; c; c = c->next) {
+				c->parent = parent;
+				tail = &c->next;
+			}
+		} else {
+			n->parent = parent;
+			*tail = n;
+			tail = &n->next;
+		}
+		n = next;
+	}
+	return head;
+}
+
+static const struct imap_sort_msg *thr_subject_msg(const struct thr_node *n)
+{
+	return n->msg != NULL ? n->msg : n->child != NULL ? n->child->msg : NULL;
+}
+
+struct thr_subject {
+	const char *subject;
+	struct thr_node *node;
+};
+
+static struct thr_subject *thr_subject_find(struct thr_subject *tab, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tab[i].subject, s) == 0)
+			return &tab[i];
+	return NULL;
+}
+
+/* Step (5): merge top-level threads that share a base subject. */
+static struct thr_node *thr_merge_subjects(struct arena *a, struct thr_node *roots)
+{
+	size_t n = 0;
+	for (struct thr_node *r = roots; r; r = r->next)
+		n++;
+	struct thr_subject *tab = arena_alloc(a, (n ? n : 1) * sizeof(*tab));
+	size_t used = 0;
+	for (struct thr_node *r = roots; r; r = r->next) {
+		const struct imap_sort_msg *m = thr_subject_msg(r);
+		if (m == NULL || m->subject[0] == '\0')
+			continue;
+		struct thr_subject *e = thr_subject_find(tab, used, m->subject);
+		if (e == NULL) {
+			tab[used].subject = m->subject;
+			tab[used++].node = r;
+		} else if (e->node->msg != NULL &&
+			   (r->msg == NULL || (e->node->msg->is_reply && !r->msg->is_reply))) {
+			e->node = r;
+		}
+	}
+	struct thr_node *head = NULL, **tail = &head, *r = roots;
+	while (r != NULL) {
+		struct thr_node *next = r->next;
+		r->next = NULL;
+		const struct imap_sort_msg *m = thr_subject_msg(r);
+		struct thr_subject *e = m != NULL && m->subject[0] != '\0'
+						? thr_subject_find(tab, used, m->subject) : NULL;
+		if (e == NULL || e->node == r) {
+			*tail = r;
+			tail = &r->next;
+		} else if (e->node->msg == NULL && r->msg == NULL) {
+			while (r->child != NULL) {
+				struct thr_node *c = r->child;
+				thr_unlink(c);
+				thr_link(e->node, c);
+			}
+		} else if (e->node->msg == NULL || (r->msg->is_reply && !e->node->msg->is_reply)) {
+			thr_link(e->node, r);
+		} else {
+			/* A new dummy holding both; it takes the table's place. */
+			struct thr_node *dummy = arena_zalloc(a, sizeof(*dummy));
+			struct thr_node *old = e->node;
+			struct thr_node **pp = &head;
+			while (*pp != NULL && *pp != old)
+				pp = &(*pp)->next;
+			if (*pp == old) {
+				dummy->next = old->next;
+				*pp = dummy;
+				if (tail == &old->next)
+					tail = &dummy->next;
+				old->next = NULL;
+			}
+			thr_link(dummy, old);
+			thr_link(dummy, r);
+			e->node = dummy;
+		}
+		r = next;
+	}
+	return head;
+}
+
+void imap_thread_references(struct imap_cmd *cmd, struct imap_sort_msg *msgs, size_t count,
+			    struct buf *out)
+{
+	struct thr_table t = { .a = cmd->arena, .nbuckets = count * 2 + 17 };
+	t.buckets = arena_zalloc(cmd->arena, t.nbuckets * sizeof(*t.buckets));
+	struct thr_node **nodes = arena_alloc(cmd->arena, (count ? count : 1) * sizeof(*nodes));
+	for (size_t i = 0; i < count; i++)
+		nodes[i] = thr_link_message(&t, &msgs[i]);
+	/* Step (2): everything without a parent hangs from the root: the
+	 * table's nodes (messages and dummies), and messages that got a
+	 * unique id of their own. */
+	struct thr_node *roots = NULL, **tail = &roots;
+	for (size_t b = 0; b < t.nbuckets; b++)
+		for (struct thr_node *n = t.buckets[b]; n; n = n->hash_next)
+			if (n->parent == NULL) {
+				*tail = n;
+				tail = &n->next;
+			}
+	for (size_t i = 0; i < count; i++)
+		if (!nodes[i]->indexed && nodes[i]->parent == NULL) {
+			*tail = nodes[i];
+			tail = &nodes[i]->next;
+		}
+	roots = thr_prune(roots, NULL, true);
+	for (struct thr_node *r = roots; r; r = r->next)
+		r->child = thr_sort_list(cmd->arena, r->child);
+	roots = thr_sort_list(cmd->arena, roots);
+	roots = thr_merge_subjects(cmd->arena, roots);
+	roots = thr_sort_tree(cmd->arena, roots);
+	thr_write(cmd, roots, out);
+}
