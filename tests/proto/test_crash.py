@@ -103,9 +103,19 @@ def test_sigkill_during_appends_and_expunges(tmp_path):
             threads = [threading.Thread(target=client_loop,
                                         args=(server, ledger, round_no * 10 + i, stop))
                        for i in range(CLIENTS)]
+            with ledger.lock:
+                before = len(ledger.acked)
             for t in threads:
                 t.start()
-            time.sleep(rnd.uniform(0.1, 0.8))
+            # Let the clients log in and get going (logins cost an Argon2id
+            # hash each), then kill at a random moment of the load.
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                with ledger.lock:
+                    if len(ledger.acked) >= before + 3:
+                        break
+                time.sleep(0.01)
+            time.sleep(rnd.uniform(0.0, 0.5))
             server.kill()
             stop.set()
             for t in threads:
