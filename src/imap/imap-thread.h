@@ -16,10 +16,4 @@ void imap_thread_orderedsubject(struct imap_cmd *cmd, struct imap_sort_msg *msgs
 void imap_thread_references(struct imap_cmd *cmd, struct imap_sort_msg *msgs, size_t count,
 			    struct buf *out);
 
-/* The message ids of a References or In-Reply-To value, normalised
- * (quotes and escapes in the local part removed, RFC 5256 §3), in order.
- * Returns how many; ids_r from a. */
-struct arena;
-size_t imap_thread_parse_ids(struct arena *a, const char *value, const char ***ids_r);
-
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,6 +268,18 @@ void store_blob_writer_abort(struct store_blob_writer **w)
 		return;
 	store_blob_writer_free(*w, true);
 	*w = NULL;
+}
+
+enum store_error store_tmp_file_open(const char *data_dir, int *fd_r, const char **error_r)
+{
+	char dir[PATH_MAX];
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/tmp", data_dir) >= sizeof(dir))
+		return store_fail(STORE_ERR_INVALID, error_r, "data_dir path too long");
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return store_sys_fail("open scratch file", dir, errno, error_r);
+	*fd_r = fd;
+	return STORE_OK;
 }
 
 enum store_error store_blob_import(const char *data_dir, const char *path,

@@ -192,6 +192,12 @@ enum store_error store_blob_writer_finish(struct store_blob_writer **w,
  * NULL-safe. */
 void store_blob_writer_abort(struct store_blob_writer **w);
 
+/* Opens an anonymous scratch file in data_dir/tmp (O_TMPFILE: it vanishes
+ * when closed, even after a crash), for protocol layers that must park a
+ * large upload on disk before it becomes a message (IMAP literals). The
+ * descriptor is the caller's to close. */
+enum store_error store_tmp_file_open(const char *data_dir, int *fd_r, const char **error_r);
+
 /* Reads an existing file through a writer (normalising line endings), for
  * petrel import/deliver. */
 enum store_error store_blob_import(const char *data_dir, const char *path,
