@@ -22,6 +22,7 @@ struct append_msg {
 	int tz_offset_min;
 	const unsigned char *data; /* the literal, in memory or mapped */
 	size_t len;
+	bool literal8;             /* sent as ~{n} (RFC 3516) */
 	void *map;                 /* mmap of a literal file, or NULL */
 	struct store_blob *blob;
 	struct store_msg_meta meta;
@@ -105,11 +106,11 @@ static bool append_read_message(struct imap_cmd *cmd, size_t *i, struct append_m
 		return false;
 	}
 	const struct imap_arg *lit = &args[(*i)++];
-	if ((lit->type != IMAP_ARG_LITERAL && lit->type != IMAP_ARG_LITERAL_FILE) || lit->literal8) {
-		*error_r = lit->literal8 ? "literal8 needs the BINARY extension"
-					 : "APPEND expects a message literal";
+	if (lit->type != IMAP_ARG_LITERAL && lit->type != IMAP_ARG_LITERAL_FILE) {
+		*error_r = "APPEND expects a message literal";
 		return false;
 	}
+	m->literal8 = lit->literal8;
 	if (lit->type == IMAP_ARG_LITERAL) {
 		m->data = (const unsigned char *)lit->data;
 		m->len = lit->len;
@@ -280,6 +281,14 @@ enum imap_cmd_result cmd_append(struct imap_cmd *cmd)
 		if (msgs[k].len == 0) {
 			append_release(msgs, count);
 			imap_cmd_no(cmd, "CANNOT", "Empty messages cannot be stored");
+			return IMAP_CMD_DONE;
+		}
+		/* RFC 3516 §4.4: a mailbox that cannot keep binary content
+		 * answers UNKNOWN-CTE. Bodies are served as IMAP strings,
+		 * which cannot carry NUL; other 8-bit content is kept as is. */
+		if (msgs[k].literal8 && memchr(msgs[k].data, '\0', msgs[k].len) != NULL) {
+			append_release(msgs, count);
+			imap_cmd_no(cmd, "UNKNOWN-CTE", "Messages containing NUL cannot be stored");
 			return IMAP_CMD_DONE;
 		}
 	}

@@ -12,6 +12,7 @@ struct enable_entry {
 
 static const struct enable_entry enable_known[] = {
 	{ "CONDSTORE", IMAP_ENABLED_CONDSTORE },
+	{ "IMAP4rev2", IMAP_ENABLED_IMAP4REV2 },
 	/* RFC 7162 §3.2.3: QRESYNC implies CONDSTORE. */
 	{ "QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE },
 	{ NULL, 0 },

@@ -53,13 +53,31 @@ static uint32_t search_number(const struct imap_cmd *cmd, uint32_t idx)
 	return cmd->uid ? cmd->session->selected->uids[idx] : idx + 1;
 }
 
-/* mailbox-data =/ "SEARCH" *(SP nz-number)   (RFC 3501 §7.2.5) */
-static void search_send_rev1(struct imap_cmd *cmd, const uint32_t *matches, size_t count)
+/* RFC 7162 §3.1.5: with a MODSEQ key, the highest MODSEQ among the
+ * messages found (0: none found, nothing to add). */
+static uint64_t search_highest_modseq(const struct imap_cmd *cmd,
+				      const struct imap_search_program *prog,
+				      const uint32_t *matches, size_t count)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; prog->has_modseq && i < count; i++)
+		if (cmd->session->selected->modseqs[matches[i]] > max)
+			max = cmd->session->selected->modseqs[matches[i]];
+	return max;
+}
+
+/* mailbox-data =/ "SEARCH" *(SP nz-number)   (RFC 3501 §7.2.5)
+ * mailbox-data =/ "SEARCH" [1*(SP nz-number) SP search-sort-mod-seq]
+ * search-sort-mod-seq = "(" "MODSEQ" SP mod-sequence-value ")"  (RFC 7162) */
+static void search_send_rev1(struct imap_cmd *cmd, const uint32_t *matches, size_t count,
+			     uint64_t modseq)
 {
 	struct buf out = BUF_INIT;
 	buf_append_str(&out, "* SEARCH");
 	for (size_t i = 0; i < count; i++)
 		buf_printf(&out, " %" PRIu32, search_number(cmd, matches[i]));
+	if (modseq > 0)
+		buf_printf(&out, " (MODSEQ %" PRIu64 ")", modseq);
 	buf_append_str(&out, "\r\n");
 	imap_send_raw(cmd->session, out.data, out.len);
 	buf_free(&out);
@@ -69,7 +87,7 @@ static void search_send_rev1(struct imap_cmd *cmd, const uint32_t *matches, size
  *                    *(SP search-return-data)     (RFC 4731 §3.1)
  * search-correlator = SP "(" "TAG" SP tag-string ")" */
 static void search_send_esearch(struct imap_cmd *cmd, unsigned opts, const uint32_t *matches,
-				size_t count)
+				size_t count, uint64_t modseq)
 {
 	struct buf out = BUF_INIT;
 	/* Tags never hold '"' or '\', so quoting is plain. */
@@ -88,6 +106,9 @@ static void search_send_esearch(struct imap_cmd *cmd, unsigned opts, const uint3
 		imap_seqset_format(&set, &out);
 		imap_seqset_free(&set);
 	}
+	/* RFC 7162 §3.1.10 */
+	if (modseq > 0)
+		buf_printf(&out, " MODSEQ %" PRIu64, modseq);
 	buf_append_str(&out, "\r\n");
 	imap_send_raw(cmd->session, out.data, out.len);
 	buf_free(&out);
@@ -142,12 +163,18 @@ static void search_execute(struct imap_cmd *cmd, struct imap_search_program *pro
 	log_event(LOG_DEBUG, conn_id(s->conn), "search",
 		  " indexed=%u scanned=%u read=%" PRIu32 " matches=%zu", stats.indexed_keys,
 		  stats.scanned_keys, stats.messages_read, count);
+	if (prog->has_modseq && !(s->enabled & IMAP_ENABLED_CONDSTORE)) {
+		/* RFC 7162 §3.1: a CONDSTORE enabling command. */
+		s->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_send_untagged(s, "OK [HIGHESTMODSEQ %" PRIu64 "] Highest", sel->highestmodseq);
+	}
+	uint64_t modseq = search_highest_modseq(cmd, prog, matches, count);
 	if (opts & SEARCH_RET_SAVE)
 		search_save(sel, opts, matches, count);
 	if (!esearch)
-		search_send_rev1(cmd, matches, count);
+		search_send_rev1(cmd, matches, count, modseq);
 	else if (opts != SEARCH_RET_SAVE)
-		search_send_esearch(cmd, opts, matches, count);
+		search_send_esearch(cmd, opts, matches, count, modseq);
 	imap_cmd_ok(cmd, NULL, "%sSEARCH completed%s", cmd->uid ? "UID " : "",
 		    (opts & SEARCH_RET_SAVE) ? ", result saved" : "");
 }

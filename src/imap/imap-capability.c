@@ -7,6 +7,7 @@
 /* Extensions this server implements after login. A capability is listed
  * here only once its commands and behaviour are complete. */
 static const char *const imap_capabilities_authed[] = {
+	"BINARY",
 	"CHILDREN",
 	"CONDSTORE",
 	"CREATE-SPECIAL-USE",
@@ -34,7 +35,9 @@ static const char *const imap_capabilities_authed[] = {
 
 void imap_capability_append(struct imap_session *s, struct buf *out)
 {
-	buf_append_str(out, "IMAP4rev1");
+	/* Both revisions (RFC 9051 Appendix A): a client that wants
+	 * IMAP4rev2 behaviour says ENABLE IMAP4rev2. */
+	buf_append_str(out, "IMAP4rev1 IMAP4rev2");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		/* RFC 9051 §6.2: before login, what a client needs to log in. */
 		buf_append_str(out, " LITERAL+ SASL-IR ID ENABLE");

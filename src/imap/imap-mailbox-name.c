@@ -97,7 +97,8 @@ imap_mailbox_name_decode(const char *data, size_t len, bool utf8,
 
 bool imap_mailbox_utf8(const struct imap_session *s)
 {
-	return (s->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0;
+	/* RFC 9051 Appendix A: IMAP4rev2 clients use UTF-8 names. */
+	return (s->enabled & (IMAP_ENABLED_UTF8_ACCEPT | IMAP_ENABLED_IMAP4REV2)) != 0;
 }
 
 static void mailbox_name_answer(struct imap_cmd *cmd,

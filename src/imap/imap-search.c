@@ -41,6 +41,7 @@ static uint32_t search_fold_cp(uint32_t cp)
 	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
 		return (cp & 1) == 1 ? cp + 1 : cp;
 	switch (cp) {
+	case 0x3c2: return 0x3c3; /* final sigma, as simple case folding does */
 	case 0x386: return 0x3ac;
 	case 0x388: case 0x389: case 0x38a: return cp + 0x25;
 	case 0x38c: return 0x3cc;
@@ -198,6 +199,7 @@ enum search_arg {
 	SEARCH_ARG_SEQSET,
 	SEARCH_ARG_KEY,      /* NOT */
 	SEARCH_ARG_KEY2,     /* OR */
+	SEARCH_ARG_MODSEQ,
 	SEARCH_ARG_NEW,      /* RFC 3501: RECENT UNSEEN */
 	SEARCH_ARG_OLD,      /* RFC 3501: NOT RECENT */
 };
@@ -223,6 +225,7 @@ static const struct search_key_def search_keys[] = {
 	{ "HEADER", IMAP_SEARCH_HEADER, SEARCH_ARG_HEADER, 0 },
 	{ "KEYWORD", IMAP_SEARCH_KEYWORD, SEARCH_ARG_KEYWORD, 0 },
 	{ "LARGER", IMAP_SEARCH_LARGER, SEARCH_ARG_NUMBER64, 0 },
+	{ "MODSEQ", IMAP_SEARCH_MODSEQ, SEARCH_ARG_MODSEQ, 0 },
 	{ "NEW", IMAP_SEARCH_AND, SEARCH_ARG_NEW, 0 },
 	{ "NOT", IMAP_SEARCH_NOT, SEARCH_ARG_KEY, 0 },
 	{ "OLD", IMAP_SEARCH_NOT, SEARCH_ARG_OLD, 0 },
@@ -322,6 +325,10 @@ static bool search_read_string(struct search_parser *p, const struct imap_arg *a
 		p->error = arg == NULL ? "Missing search string" : "Search string expected";
 		return false;
 	}
+	if (len > p->limits->max_bytes - p->prog->string_bytes) {
+		p->error = "Search strings too long";
+		return false;
+	}
 	struct buf conv = BUF_INIT;
 	if (p->cd != (iconv_t)-1) {
 		if (!search_convert(p->cd, data, len, &conv)) {
@@ -404,6 +411,36 @@ static bool search_read_seqset(struct search_parser *p, const struct imap_arg *a
 	}
 	n->next_set = p->prog->sets;
 	p->prog->sets = n;
+	return true;
+}
+
+/* search-modsequence  = "MODSEQ" [search-modseq-ext] SP mod-sequence-valzer
+ * search-modseq-ext   = SP entry-name SP entry-type-req
+ * entry-name          = entry-flag-name
+ * entry-flag-name     = DQUOTE "/flags/" attr-flag DQUOTE
+ * entry-type-req      = "priv" / "shared" / "all"
+ * mod-sequence-valzer = "0" / mod-sequence-value        (RFC 7162 §7)
+ * The store keeps one MODSEQ per message, so the entry is checked and
+ * then ignored, as RFC 7162 §3.1.5 requires. */
+static bool search_read_modseq(struct search_parser *p, struct search_args *r,
+			       struct imap_search_node *n)
+{
+	const struct imap_arg *arg = search_next_arg(r);
+	if (arg != NULL && arg->type == IMAP_ARG_STRING) {
+		const struct imap_arg *type = search_next_arg(r);
+		if (arg->len <= 7 || strncasecmp(arg->data, "/flags/", 7) != 0 ||
+		    !(imap_arg_atom_equals(type, "priv") || imap_arg_atom_equals(type, "shared") ||
+		      imap_arg_atom_equals(type, "all"))) {
+			p->error = "Invalid MODSEQ entry";
+			return false;
+		}
+		arg = search_next_arg(r);
+	}
+	if (!imap_arg_get_number64(arg, &n->number)) {
+		p->error = "MODSEQ value expected";
+		return false;
+	}
+	p->prog->has_modseq = true;
 	return true;
 }
 
@@ -507,6 +544,8 @@ static bool search_parse_arg(struct search_parser *p, struct search_args *r,
 	case SEARCH_ARG_SEQSET:
 		arg = search_next_arg(r);
 		return search_read_seqset(p, arg, n);
+	case SEARCH_ARG_MODSEQ:
+		return search_read_modseq(p, r, n);
 	case SEARCH_ARG_NONE:
 	case SEARCH_ARG_KEY:
 	case SEARCH_ARG_KEY2:
@@ -539,7 +578,8 @@ static const struct search_key_def *search_find_key(const struct imap_arg *arg)
  *   "SENTBEFORE" SP date / "SENTON" SP date / "SENTSINCE" SP date /
  *   "SMALLER" SP number64 / "UID" SP sequence-set / "UNDRAFT" /
  *   sequence-set / "(" search-key *(SP search-key) ")" /
- *   "NEW" / "OLD" / "RECENT" / ("OLDER" / "YOUNGER") SP nz-number
+ *   "NEW" / "OLD" / "RECENT" / ("OLDER" / "YOUNGER") SP nz-number /
+ *   search-modsequence
  * depth counts the NOT/OR/groups around the key; it is checked before
  * going deeper, so recursion stays within limits.max_depth. */
 static struct imap_search_node *search_parse_key(struct search_parser *p, struct search_args *r,
@@ -569,12 +609,11 @@ static struct imap_search_node *search_parse_key(struct search_parser *p, struct
 			struct imap_search_node *n = search_node_new(p, IMAP_SEARCH_SEQSET);
 			return n != NULL && search_read_seqset(p, arg, n) ? n : NULL;
 		}
-		p->error = arena_printf(p->a, "Unknown search key %s",
-					arg->type == IMAP_ARG_ATOM && arg->len <= 40 &&
-							search_utf8_valid((const unsigned char *)arg->data,
-									  arg->len)
-						? arg->data
-						: "");
+		bool printable = arg->type == IMAP_ARG_ATOM && arg->len <= 40;
+		for (size_t i = 0; printable && i < arg->len; i++)
+			printable = arg->data[i] > 0x20 && arg->data[i] < 0x7f;
+		p->error = arena_printf(p->a, "Unknown search key%s%s", printable ? " " : "",
+					printable ? arg->data : "");
 		return NULL;
 	}
 	struct imap_search_node *n = search_node_new(p, def->key);
@@ -879,6 +918,8 @@ static bool search_eval_node(struct search_eval *ev, const struct imap_search_no
 		return (flags & n->flag) == 0;
 	case IMAP_SEARCH_RECENT:
 		return imap_selected_is_recent(ev->sel, ev->uid);
+	case IMAP_SEARCH_MODSEQ:
+		return ev->sel->modseqs[ev->idx] >= n->number;
 	case IMAP_SEARCH_SEQSET:
 	case IMAP_SEARCH_UIDSET:
 		return imap_seqset_contains(&n->uids, ev->uid);
@@ -990,6 +1031,7 @@ static const char *search_key_name(const struct imap_search_node *n)
 		[IMAP_SEARCH_SENTON] = "SENTON", [IMAP_SEARCH_SENTSINCE] = "SENTSINCE",
 		[IMAP_SEARCH_LARGER] = "LARGER", [IMAP_SEARCH_SMALLER] = "SMALLER",
 		[IMAP_SEARCH_OLDER] = "OLDER", [IMAP_SEARCH_YOUNGER] = "YOUNGER",
+		[IMAP_SEARCH_MODSEQ] = "MODSEQ",
 		[IMAP_SEARCH_FROM] = "FROM", [IMAP_SEARCH_TO] = "TO", [IMAP_SEARCH_CC] = "CC",
 		[IMAP_SEARCH_BCC] = "BCC", [IMAP_SEARCH_SUBJECT] = "SUBJECT",
 		[IMAP_SEARCH_HEADER] = "HEADER", [IMAP_SEARCH_BODY] = "BODY",
@@ -1023,7 +1065,7 @@ static void search_format_node(const struct imap_search_node *n, struct buf *out
 		buf_printf(out, " %" PRId64, n->day);
 		break;
 	case IMAP_SEARCH_LARGER: case IMAP_SEARCH_SMALLER:
-	case IMAP_SEARCH_OLDER: case IMAP_SEARCH_YOUNGER:
+	case IMAP_SEARCH_OLDER: case IMAP_SEARCH_YOUNGER: case IMAP_SEARCH_MODSEQ:
 		buf_printf(out, " %" PRIu64, n->number);
 		break;
 	case IMAP_SEARCH_HEADER:

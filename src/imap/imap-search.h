@@ -75,6 +75,7 @@ enum imap_search_key {
 	IMAP_SEARCH_SMALLER,
 	IMAP_SEARCH_OLDER,      /* number: seconds before now (RFC 5032) */
 	IMAP_SEARCH_YOUNGER,
+	IMAP_SEARCH_MODSEQ,     /* number: MODSEQ at least this (RFC 7162) */
 	IMAP_SEARCH_FROM,       /* str: folded UTF-8 needle */
 	IMAP_SEARCH_TO,
 	IMAP_SEARCH_CC,
@@ -111,6 +112,8 @@ struct imap_search_program {
 	unsigned node_count;
 	size_t string_bytes;
 	struct imap_search_node *sets;     /* SEQSET/UIDSET nodes */
+	bool has_modseq;                   /* a MODSEQ key: answers carry
+					    * the highest MODSEQ found */
 };
 
 enum imap_search_parse_result {
@@ -163,7 +166,8 @@ bool imap_search_index_enabled(void);
 /* Case folding for string keys, in place over len bytes, keeping the
  * length: ASCII A-Z; Latin-1 U+00C0-U+00DE (not U+00D7); Latin
  * Extended-A capitals (U+0100-U+017F, with U+0178 to U+00FF); Greek
- * U+0386-U+03AB capitals; Cyrillic U+0400-U+042F. Every other byte, every
+ * U+0386-U+03AB capitals and final sigma to sigma; Cyrillic
+ * U+0400-U+042F. Every other byte, every
  * character outside these ranges and every malformed sequence (a lead
  * byte takes all the continuation bytes after it, as SQLite reads UTF-8)
  * is left as it is. All mappings stay within two-byte UTF-8. */

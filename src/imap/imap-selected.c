@@ -2,6 +2,7 @@
 #include "imap/imap-session.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/config.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
@@ -83,7 +84,6 @@ enum store_error imap_selected_open(struct imap_session *s, struct store_user *u
 				    const char *name, bool readonly,
 				    struct imap_selected **sel_r, const char **error_r)
 {
-	(void)s;
 	struct store_mailbox_status st;
 	enum store_error err = store_mailbox_status(u, name, &st, error_r);
 	if (err != STORE_OK)
@@ -100,6 +100,7 @@ enum store_error imap_selected_open(struct imap_session *s, struct store_user *u
 	sel->mailbox_id = st.id;
 	sel->name = xstrdup(name);
 	sel->readonly = readonly;
+	sel->hide_recent = (s->enabled & IMAP_ENABLED_IMAP4REV2) != 0;
 	sel->uidvalidity = view.uidvalidity;
 	sel->uidnext = view.uidnext;
 	sel->highestmodseq = view.highestmodseq;
@@ -151,6 +152,9 @@ static void imap_selected_send_flags(struct imap_session *s, struct store_user *
 	 * made. A read-only mailbox has none. */
 	if (sel->readonly) {
 		buf_append_str(&line, "()");
+	} else if (count >= s->cfg->keywords) {
+		/* At the keyword limit: no "\*", clients cannot make more. */
+		imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
 	} else {
 		imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
 		line.len--; /* reopen the list for \* */
@@ -218,7 +222,7 @@ uint32_t imap_selected_seq(const struct imap_selected *sel, uint32_t uid)
 
 bool imap_selected_is_recent(const struct imap_selected *sel, uint32_t uid)
 {
-	return imap_seqset_contains(&sel->recent, uid);
+	return !sel->hide_recent && imap_seqset_contains(&sel->recent, uid);
 }
 
 static void imap_selected_resolve_uids(const struct imap_selected *sel,

@@ -21,6 +21,7 @@ struct imap_selected {
 	uint64_t mailbox_id;
 	char *name;                  /* UTF-8 store name (heap) */
 	bool readonly;               /* EXAMINE, or no write access */
+	bool hide_recent;            /* IMAP4rev2 has no \Recent */
 	uint32_t uidvalidity;
 	uint32_t uidnext;            /* as last told to the client */
 	uint64_t highestmodseq;      /* changes up to here are reflected */

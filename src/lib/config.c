@@ -32,6 +32,7 @@ enum config_type {
 	CONFIG_TYPE_LISTEN,     /* struct config_list, host:port */
 	CONFIG_TYPE_LISTEN_UNIX, /* struct config_list, host:port or /path */
 	CONFIG_TYPE_UNIX_PATH,  /* char *, absolute or relative socket path */
+	CONFIG_TYPE_FAILURE,    /* bool, temporary (true) / permanent (false) */
 };
 
 struct config_key {
@@ -92,7 +93,6 @@ static const struct config_key config_keys[] = {
 	CONFIG_KEY("limits", "search_size", SIZE, search_size, 256, 64 * MIB),
 	CONFIG_KEY("limits", "keywords", UINT, keywords, 0, 100000),
 	CONFIG_KEY("limits", "keyword_length", UINT, keyword_length, 1, 4096),
-	CONFIG_KEY("limits", "commands_in_flight", UINT, commands_in_flight, 1, 10000),
 
 	CONFIG_KEY("timeouts", "preauth", DURATION, timeout_preauth, 1, 86400),
 	CONFIG_KEY("timeouts", "authenticated", DURATION, timeout_authenticated,
@@ -100,6 +100,14 @@ static const struct config_key config_keys[] = {
 	CONFIG_KEY("timeouts", "idle_keepalive", DURATION, idle_keepalive, 1, 86400),
 
 	CONFIG_KEY("ctl", "socket", UNIX_PATH, ctl_socket, 0, 0),
+
+	CONFIG_KEY("quota", "lmtp_overquota", FAILURE, quota_overquota_tempfail, 0, 0),
+
+	CONFIG_KEY("trace", "dir", PATH, trace_dir, 0, 0),
+	CONFIG_KEY("trace", "max_age", DURATION, trace_max_age, 60, 3650 * 86400),
+	CONFIG_KEY("trace", "literal_bytes", SIZE, trace_literal_bytes, 0, 1 * GIB),
+
+	CONFIG_KEY("log", "slow_command_ms", MSEC, slow_command_ms, 0, 3600 * 1000),
 };
 
 /* State of one config_load(). */
@@ -183,13 +191,19 @@ void config_init_defaults(struct petrel_config *cfg)
 	cfg->search_size = 64 * KIB;
 	cfg->keywords = 1000;
 	cfg->keyword_length = 256;
-	cfg->commands_in_flight = 32;
 
 	cfg->timeout_preauth = 60;
 	cfg->timeout_authenticated = 1800;
 	cfg->idle_keepalive = 120;
 
 	cfg->ctl_socket = config_path_join(cfg->data_dir, CONFIG_CTL_SOCKET_NAME);
+
+	cfg->quota_overquota_tempfail = true;
+
+	cfg->trace_dir = NULL;
+	cfg->trace_max_age = 7 * 86400;
+	cfg->trace_literal_bytes = 4 * KIB;
+	cfg->slow_command_ms = 1000;
 }
 
 void config_free(struct petrel_config *cfg)
@@ -203,6 +217,7 @@ void config_free(struct petrel_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->ctl_socket);
+	free(cfg->trace_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -353,6 +368,14 @@ static bool config_apply(struct config_parser *p, const struct config_key *k,
 				 "expected yes/no, true/false, on/off or 1/0, got '%s'", value);
 			return false;
 		}
+		return true;
+	case CONFIG_TYPE_FAILURE:
+		if (strcmp(value, "temporary") != 0 && strcmp(value, "permanent") != 0) {
+			snprintf(p->reason, sizeof(p->reason),
+				 "expected temporary or permanent, got '%s'", value);
+			return false;
+		}
+		*(bool *)field = strcmp(value, "temporary") == 0;
 		return true;
 	case CONFIG_TYPE_LOG_LEVEL:
 		if (!log_level_parse(value, (enum log_level *)field)) {

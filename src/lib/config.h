@@ -19,9 +19,12 @@
  *             password_hash_memory
  *   [limits]  line_length, literal_size_preauth, append_size, nesting_depth,
  *             arguments, mailbox_name_length, mailbox_depth, search_size,
- *             keywords, keyword_length, commands_in_flight
+ *             keywords, keyword_length
  *   [timeouts] preauth, authenticated, idle_keepalive   (seconds, or 30s/5m/1h)
  *   [ctl]     socket
+ *   [quota]   lmtp_overquota (temporary | permanent)
+ *   [trace]   dir, max_age, literal_bytes
+ *   [log]     slow_command_ms
  */
 
 #include "lib/log.h"
@@ -78,7 +81,6 @@ struct petrel_config {
 	size_t search_size;              /* bytes of a SEARCH program */
 	unsigned keywords;               /* per mailbox */
 	unsigned keyword_length;
-	unsigned commands_in_flight;     /* pipelined commands buffered */
 
 	/* [timeouts], seconds */
 	unsigned timeout_preauth;
@@ -87,6 +89,20 @@ struct petrel_config {
 
 	/* [ctl] */
 	char *ctl_socket;                /* default data_dir/petrel.sock */
+
+	/* [quota] */
+	/* A delivery (LMTP, petrel deliver) refused for quota: true gives a
+	 * temporary failure (LMTP 452 4.2.2, exit 75) so the MTA retries,
+	 * false a permanent one (552 5.2.2, exit 73). Default true. */
+	bool quota_overquota_tempfail;
+
+	/* [trace] protocol traces (docs/protocol-log.md) */
+	char *trace_dir;                 /* NULL: data_dir/trace */
+	unsigned trace_max_age;          /* seconds; older trace files are removed */
+	size_t trace_literal_bytes;      /* literal bytes kept when a rule does not say */
+
+	/* [log] */
+	unsigned slow_command_ms;        /* log commands slower than this; 0 = off */
 };
 
 /* Fills cfg with the built-in defaults. */

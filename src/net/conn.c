@@ -23,6 +23,9 @@
  * kernel has taken all but CONN_LOW_WATER bytes. */
 #define CONN_HIGH_WATER (256 * 1024)
 #define CONN_LOW_WATER (64 * 1024)
+/* Input read ahead of what the protocol has consumed: a client pipelining
+ * faster than its commands run waits in its own socket buffer. */
+#define CONN_INPUT_HIGH_WATER (256 * 1024)
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -84,6 +87,7 @@ static void conn_setup_bev(struct conn *c)
 {
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_LOW_WATER, 0);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIGH_WATER);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

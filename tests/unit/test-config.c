@@ -89,7 +89,6 @@ static void test_config_defaults(void)
 	TEST_CHECK_INT(cfg.search_size, 65536);
 	TEST_CHECK_INT(cfg.keywords, 1000);
 	TEST_CHECK_INT(cfg.keyword_length, 256);
-	TEST_CHECK_INT(cfg.commands_in_flight, 32);
 	TEST_CHECK_INT(cfg.timeout_preauth, 60);
 	TEST_CHECK_INT(cfg.timeout_authenticated, 1800);
 	TEST_CHECK_INT(cfg.idle_keepalive, 120);
@@ -142,7 +141,6 @@ static void test_config_load_every_key(void)
 		"search_size = 1M\n"
 		"keywords = 0\n"
 		"keyword_length = 64\n"
-		"commands_in_flight = 4\n"
 		"[timeouts]\n"
 		"preauth = 30s\n"
 		"authenticated = 1h\n"
@@ -187,7 +185,6 @@ static void test_config_load_every_key(void)
 	TEST_CHECK_INT(cfg.search_size, 1 << 20);
 	TEST_CHECK_INT(cfg.keywords, 0);
 	TEST_CHECK_INT(cfg.keyword_length, 64);
-	TEST_CHECK_INT(cfg.commands_in_flight, 4);
 	TEST_CHECK_INT(cfg.timeout_preauth, 30);
 	TEST_CHECK_INT(cfg.timeout_authenticated, 3600);
 	TEST_CHECK_INT(cfg.idle_keepalive, 120);
