@@ -7,7 +7,12 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libevent-dev libssl-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
-  python3 python3-pytest openssl)
+  python3 python3-pytest openssl dovecot-imapd
+  tmux curl isync offlineimap3 interimap fetchmail getmail6 imapfilter mutt s-nail mailutils
+  alpine python3-imaplib2 libmail-imapclient-perl libmail-imaptalk-perl libnet-imap-simple-perl
+  libio-socket-ssl-perl php-cli php-imap ruby golang-go golang-github-emersion-go-imap-dev
+  openjdk-17-jdk-headless libjakarta-mail-java nodejs
+  postfix swaks)
 
 install_deps() {
   local missing=()

@@ -102,6 +102,18 @@ static void fetch_emit_literal(struct fetch_msg *fm, const unsigned char *data, 
 {
 	struct imap_session *s = fm->cmd->session;
 	buf_printf(&fm->line, "%s{%zu}\r\n", literal8 ? "~" : "", len);
+	if (!literal8 && memchr(data, '\0', len) != NULL) {
+		/* A stored message with NUL (delivered over LMTP, say): a
+		 * literal cannot carry it (RFC 9051 §4.3.1), so each NUL goes
+		 * out as 0x80, keeping sizes and offsets. BINARY sends it as
+		 * it is, in a literal8. */
+		size_t at = fm->line.len;
+		buf_append(&fm->line, data, len);
+		for (size_t i = at; i < fm->line.len; i++)
+			if (fm->line.data[i] == '\0')
+				fm->line.data[i] = 0x80;
+		return;
+	}
 	if (len <= FETCH_COPY_MAX || !from_map) {
 		buf_append(&fm->line, data, len);
 		return;

@@ -151,25 +151,15 @@ static const char *mime_join_phrase(struct mime_addr_ctx *ctx, size_t from, size
 	return s;
 }
 
-/* Joins tokens [from, to) without spaces: local-part or domain. A quoted
- * local-part keeps its quotes so that the mailbox stays a local-part. */
+/* Joins tokens [from, to) without spaces: local-part, domain or route.
+ * RFC 3501 / RFC 9051 9 (addr-mailbox): the local-part is carried "after
+ * removing [RFC 5322] quoting", so a quoted-string contributes its
+ * unescaped content, as it does in a phrase. */
 static const char *mime_join_compact(struct mime_addr_ctx *ctx, size_t from, size_t to)
 {
 	struct buf b = BUF_INIT;
-	for (size_t i = from; i < to; i++) {
-		const struct mime_token *t = &ctx->tokens[i];
-		if (t->kind == MIME_TOKEN_QUOTED) {
-			buf_append_char(&b, '"');
-			for (size_t k = 0; k < t->len; k++) {
-				if (t->text[k] == '"' || t->text[k] == '\\')
-					buf_append_char(&b, '\\');
-				buf_append_char(&b, t->text[k]);
-			}
-			buf_append_char(&b, '"');
-		} else {
-			buf_append(&b, t->text, t->len);
-		}
-	}
+	for (size_t i = from; i < to; i++)
+		buf_append(&b, ctx->tokens[i].text, ctx->tokens[i].len);
 	const char *s = arena_strndup(ctx->a, buf_cstr(&b), b.len);
 	buf_free(&b);
 	return s;

@@ -209,8 +209,16 @@ static void mime_parse_header(struct mime_parse_ctx *ctx, struct mime_part *part
 	bool blank = false;
 	for (;;) {
 		bool close;
-		if (mime_parse_match_boundary(ctx, pos, &close) >= 0)
+		if (mime_parse_match_boundary(ctx, pos, &close) >= 0) {
+			/* RFC 2046 5.1.1: the line break before a delimiter
+			 * belongs to the delimiter, not to this header. */
+			if (pos > part->header_start && ctx->msg[pos - 1] == '\n') {
+				pos--;
+				if (pos > part->header_start && ctx->msg[pos - 1] == '\r')
+					pos--;
+			}
 			break;
+		}
 		enum mime_line_kind kind = mime_header_line_kind(ctx->msg, pos, ctx->len);
 		if (kind == MIME_LINE_BLANK) {
 			pos = mime_line_end(ctx->msg, pos, ctx->len);

@@ -41,7 +41,9 @@ class Server:
             f"[imap]\nlisten = 127.0.0.1:{self.imap_port}\n"
             f"[imaps]\nlisten = 127.0.0.1:{self.imaps_port}\n"
             f"[lmtp]\nlisten = 127.0.0.1:{self.lmtp_port}\n"
-            "[auth]\nfail_delay_ms = 50\n"
+            # A cheap Argon2id cost: the tests log in hundreds of times
+            # and measure nothing about hashing.
+            "[auth]\nfail_delay_ms = 50\npassword_hash_ops = 1\npassword_hash_memory = 64K\n"
             + extra_config
         )
         self.log_path = tmp_path / "petrel.log"
@@ -221,6 +223,17 @@ def server(tmp_path):
     """A started server with the user demo/demo; stopped after the test,
     which fails if the server did not exit cleanly."""
     s = Server(tmp_path).start()
+    yield s
+    rc = s.stop()
+    assert rc == 0, f"petrel exited with {rc}:\n{s.log_text()[-5000:]}"
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """One started server (user demo/demo) shared by a whole test module;
+    stopped after its last test, failing it if the server did not exit
+    cleanly."""
+    s = Server(tmp_path_factory.mktemp("petrel")).start()
     yield s
     rc = s.stop()
     assert rc == 0, f"petrel exited with {rc}:\n{s.log_text()[-5000:]}"

@@ -180,7 +180,7 @@ static void test_envelope_groups_routes_comments(void)
 		"(NIL NIL \"carol\" \"example.com\")) "
 		"((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
 		"((NIL \"@relay1.example,@relay2.example\" \"route\" \"example.net\")"
-		"(NIL NIL \"\\\"quoted \\\\\\\"local\\\\\\\"\\\"\" \"example.org\")"
+		"(NIL NIL \"quoted \\\"local\\\"\" \"example.org\")"
 		"(NIL NIL \"nodomain\" \"MISSING_DOMAIN\")) "
 		"((\"John Q. Public\" NIL \"jqp\" \"example.com\")) "
 		"\"<prev@example.com>\" \"<addr@example.com>\")");
