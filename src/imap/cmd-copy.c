@@ -5,16 +5,19 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 
-/* COPY and UID COPY (RFC 9051 §6.4.7) with COPYUID (RFC 4315 §3). The
- * argument reading and the COPYUID code are shared with MOVE (cmd-move.c). */
+#include <string.h>
+
+/* COPY and UID COPY (RFC 9051 §6.4.7) with COPYUID (RFC 4315 §3). Everything
+ * up to the store call, and the COPYUID code, is shared with MOVE
+ * (cmd-move.c). */
 
 /* copy = "COPY" SP sequence-set SP mailbox    (RFC 9051 §9)
  * move = "MOVE" SP sequence-set SP mailbox    (RFC 6851 §5)
  * Syntax errors are BAD; a MOVE out of a read-only mailbox is NO; a target
  * that does not exist (or exists only as \Noselect, which CREATE turns into
  * a mailbox) is NO [TRYCREATE] (RFC 9051 §6.4.7). */
-bool cmd_copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
-		      size_t *count_r, uint64_t *dst_id_r)
+static bool copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
+			 size_t *count_r, uint64_t *dst_id_r)
 {
 	struct imap_session *s = cmd->session;
 	const char *set_text, *mailbox, *data, *error;
@@ -80,13 +83,58 @@ const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *
 	return result;
 }
 
-/* A target deleted between the lookup and the copy is still TRYCREATE. */
-static void copy_answer_store_error(struct imap_cmd *cmd, enum store_error err, const char *error)
+/* Answers a failed copy or move. A target deleted (or left \Noselect)
+ * between the lookup and the store call is still TRYCREATE; a source
+ * deleted meanwhile is not. */
+static void copy_answer_store_error(struct imap_cmd *cmd, uint64_t dst_id, enum store_error err,
+				    const char *error)
 {
-	if (err == STORE_ERR_NONEXISTENT)
-		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
-	else
-		imap_mailbox_answer_store_error(cmd, err, error);
+	const char *ignored;
+	struct store_mailbox_status st;
+	/* error lives in the store's buffer until its next call. */
+	error = arena_strdup(cmd->arena, error != NULL ? error : store_error_name(err));
+	struct store_user *u = imap_session_store(cmd->session, &ignored);
+	if ((err == STORE_ERR_NONEXISTENT || err == STORE_ERR_CANNOT) && u != NULL) {
+		enum store_error dst = store_mailbox_status_by_id(u, dst_id, &st, &ignored);
+		if (dst == STORE_ERR_NONEXISTENT || (dst == STORE_OK && st.noselect)) {
+			imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+			return;
+		}
+	}
+	imap_mailbox_answer_store_error(cmd, err, error);
+}
+
+bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map_r)
+{
+	struct imap_session *s = cmd->session;
+	struct store_uid_range *ranges;
+	size_t range_count;
+	uint64_t dst_id;
+	if (!copy_prepare(cmd, move, &ranges, &range_count, &dst_id))
+		return false;
+	uint64_t src_id = s->selected->mailbox_id;
+	if (move && dst_id == src_id) {
+		/* RFC 6851 §3.3 allows it wherever COPY into the same
+		 * mailbox is allowed, but the store refuses it (CANNOT from
+		 * store_msg_move): say so before anything is done. */
+		imap_cmd_no(cmd, "CANNOT", "Cannot move messages into the same mailbox");
+		return false;
+	}
+	memset(map_r, 0, sizeof(*map_r));
+	if (range_count == 0)
+		return true;
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+			       : move ? store_msg_move(u, src_id, ranges, range_count, dst_id,
+						       cmd->arena, map_r, &error)
+				      : store_msg_copy(u, src_id, ranges, range_count, dst_id,
+						       cmd->arena, map_r, &error);
+	if (err != STORE_OK) {
+		copy_answer_store_error(cmd, dst_id, err, error);
+		return false;
+	}
+	return true;
 }
 
 /* Messages of the set that another session expunged cannot be copied any
@@ -94,27 +142,11 @@ static void copy_answer_store_error(struct imap_cmd *cmd, enum store_error err, 
  * EXPUNGE responses for the others precede the tagged OK. */
 enum imap_cmd_result cmd_copy(struct imap_cmd *cmd)
 {
-	struct imap_session *s = cmd->session;
-	struct store_uid_range *ranges;
-	size_t range_count;
-	uint64_t dst_id;
-	if (!cmd_copy_prepare(cmd, false, &ranges, &range_count, &dst_id))
-		return IMAP_CMD_DONE;
-	const char *done = cmd->uid ? "UID COPY completed" : "COPY completed";
-	if (range_count == 0) {
-		imap_cmd_ok(cmd, NULL, "%s", done);
-		return IMAP_CMD_DONE;
-	}
-	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
 	struct store_uid_map map;
-	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-				 : store_msg_copy(u, s->selected->mailbox_id, ranges, range_count,
-						  dst_id, cmd->arena, &map, &error);
-	if (err != STORE_OK) {
-		copy_answer_store_error(cmd, err, error);
+	if (!cmd_copy_execute(cmd, false, &map))
 		return IMAP_CMD_DONE;
-	}
-	imap_cmd_ok(cmd, map.count > 0 ? cmd_copy_uid_code(cmd, &map) : NULL, "%s", done);
+	/* RFC 4315 §3: no COPYUID when nothing was copied. */
+	imap_cmd_ok(cmd, map.count > 0 ? cmd_copy_uid_code(cmd, &map) : NULL, "%sCOPY completed",
+		    cmd->uid ? "UID " : "");
 	return IMAP_CMD_DONE;
 }

@@ -1,5 +1,4 @@
 #include "imap/imap-commands.h"
-#include "imap/imap-mailbox-name.h"
 #include "imap/imap-selected.h"
 
 #include <stdio.h>
@@ -7,15 +6,6 @@
 /* MOVE and UID MOVE (RFC 6851, RFC 9051 §6.4.8). The store copies and
  * expunges in one transaction, so each message is either moved or left
  * alone. Arguments and COPYUID are shared with COPY (cmd-copy.c). */
-
-/* A target deleted between the lookup and the move is still TRYCREATE. */
-static void move_answer_store_error(struct imap_cmd *cmd, enum store_error err, const char *error)
-{
-	if (err == STORE_ERR_NONEXISTENT)
-		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
-	else
-		imap_mailbox_answer_store_error(cmd, err, error);
-}
 
 /* Answers a move that moved count > 0 messages: COPYUID in an untagged OK
  * before the expunge responses (RFC 9051 §6.4.8, RFC 6851 §4.3), then
@@ -42,32 +32,11 @@ static void move_answer(struct imap_cmd *cmd, const struct store_uid_map *map)
 
 enum imap_cmd_result cmd_move(struct imap_cmd *cmd)
 {
-	struct imap_session *s = cmd->session;
-	struct store_uid_range *ranges;
-	size_t range_count;
-	uint64_t dst_id;
-	if (!cmd_copy_prepare(cmd, true, &ranges, &range_count, &dst_id))
-		return IMAP_CMD_DONE;
-	if (dst_id == s->selected->mailbox_id) {
-		imap_cmd_no(cmd, "CANNOT", "Cannot move messages into the same mailbox");
-		return IMAP_CMD_DONE;
-	}
-	if (range_count == 0) {
-		imap_cmd_ok(cmd, NULL, "%sMOVE completed", cmd->uid ? "UID " : "");
-		return IMAP_CMD_DONE;
-	}
-	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
 	struct store_uid_map map;
-	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-				 : store_msg_move(u, s->selected->mailbox_id, ranges, range_count,
-						  dst_id, cmd->arena, &map, &error);
-	if (err != STORE_OK) {
-		move_answer_store_error(cmd, err, error);
+	if (!cmd_copy_execute(cmd, true, &map))
 		return IMAP_CMD_DONE;
-	}
 	if (map.count == 0) {
-		/* Every message of the set was expunged meanwhile. */
+		/* An empty set, or every message was expunged meanwhile. */
 		imap_cmd_ok(cmd, NULL, "%sMOVE completed", cmd->uid ? "UID " : "");
 		return IMAP_CMD_DONE;
 	}

@@ -15,8 +15,8 @@
 /* STORE and UID STORE (RFC 9051 §6.4.6), with the UNCHANGEDSINCE modifier
  * of CONDSTORE (RFC 7162 §3.1.3). The store applies the change in one
  * transaction; the FETCH responses are then written in steps, so that
- * "STORE 1:* +FLAGS \Seen" on a large mailbox never holds all of its output
- * in memory at once (DESIGN §3). */
+ * "STORE 1:* +FLAGS \Seen" on a large mailbox never queues all of its
+ * output at once (DESIGN §3). */
 
 struct store_cmd_request {
 	const char *set_text;
@@ -29,9 +29,10 @@ struct store_cmd_ctx {
 	struct store_flags_result res;
 	bool silent;
 	bool has_unchangedsince;
-	bool missing;   /* messages of the set expunged by another session */
+	bool missing;   /* messages of a sequence set expunged by another
+			 * session (RFC 2180 §4.2) */
 	size_t next;    /* next index in res.msgs to report */
-	size_t next_failed;
+	size_t next_failed; /* cursor in res.failed (store_cmd_failed) */
 };
 
 static bool store_cmd_condstore(const struct imap_session *s)
@@ -189,6 +190,15 @@ static void store_cmd_enable_condstore(struct imap_session *s)
 			   (unsigned long long)s->selected->highestmodseq);
 }
 
+/* Whether uid failed the UNCHANGEDSINCE test. Both lists are ascending, so
+ * callers walking the messages in order keep *cursor between calls. */
+static bool store_cmd_failed(const struct store_flags_result *res, uint32_t uid, size_t *cursor)
+{
+	while (*cursor < res->failed_count && res->failed[*cursor] < uid)
+		(*cursor)++;
+	return *cursor < res->failed_count && res->failed[*cursor] == uid;
+}
+
 /* The system flags the client expects after its change, computed from what
  * this session last reported: with .SILENT the client derives the new flags
  * itself (RFC 9051 §6.4.6), which is right only if nobody else changed the
@@ -218,14 +228,10 @@ static void store_cmd_note(struct imap_session *s, const struct store_cmd_ctx *c
 			   const struct store_flag_change *change)
 {
 	struct imap_selected *sel = s->selected;
-	size_t f = 0;
+	size_t cursor = 0;
 	for (size_t i = 0; i < ctx->res.count; i++) {
 		const struct store_msg_flags *m = &ctx->res.msgs[i];
-		bool failed = false;
-		while (f < ctx->res.failed_count && ctx->res.failed[f] < m->uid)
-			f++;
-		if (f < ctx->res.failed_count && ctx->res.failed[f] == m->uid)
-			failed = true;
+		bool failed = store_cmd_failed(&ctx->res, m->uid, &cursor);
 		/* Reported with FLAGS: non-silent, or an UNCHANGEDSINCE
 		 * failure (RFC 7162 §3.1.3, Example 10). */
 		bool told = !ctx->silent || failed;
@@ -242,20 +248,21 @@ static void store_cmd_send_fetch(struct imap_cmd *cmd, const struct store_msg_fl
 {
 	struct imap_session *s = cmd->session;
 	const struct imap_selected *sel = s->selected;
+	const char *sep = "";
 	buf_reset(line);
 	buf_printf(line, "%u FETCH (", imap_selected_seq(sel, m->uid));
-	if (cmd->uid || (s->enabled & IMAP_ENABLED_QRESYNC))
+	if (cmd->uid || (s->enabled & IMAP_ENABLED_QRESYNC)) {
 		buf_printf(line, "UID %u", m->uid);
+		sep = " ";
+	}
 	if (with_flags) {
-		buf_append_str(line, line->data[line->len - 1] == '(' ? "FLAGS " : " FLAGS ");
+		buf_printf(line, "%sFLAGS ", sep);
 		imap_flags_append(line, m->flags, (const char *const *)m->keywords,
 				  m->keyword_count, imap_selected_is_recent(sel, m->uid));
+		sep = " ";
 	}
-	if (store_cmd_condstore(s)) {
-		if (line->data[line->len - 1] != '(')
-			buf_append_char(line, ' ');
-		buf_printf(line, "MODSEQ (%llu)", (unsigned long long)m->modseq);
-	}
+	if (store_cmd_condstore(s))
+		buf_printf(line, "%sMODSEQ (%llu)", sep, (unsigned long long)m->modseq);
 	buf_append_char(line, ')');
 	imap_send_untagged(s, "%s", buf_cstr(line));
 }
@@ -302,11 +309,7 @@ static enum imap_cmd_result store_cmd_continue(struct imap_cmd *cmd)
 			return IMAP_CMD_MORE;
 		}
 		const struct store_msg_flags *m = &ctx->res.msgs[ctx->next++];
-		while (ctx->next_failed < ctx->res.failed_count &&
-		       ctx->res.failed[ctx->next_failed] < m->uid)
-			ctx->next_failed++;
-		bool failed = ctx->next_failed < ctx->res.failed_count &&
-			      ctx->res.failed[ctx->next_failed] == m->uid;
+		bool failed = store_cmd_failed(&ctx->res, m->uid, &ctx->next_failed);
 		if (!ctx->silent || failed)
 			store_cmd_send_fetch(cmd, m, true, &line);
 		else if (condstore && (m->changed || ctx->has_unchangedsince))
@@ -342,7 +345,9 @@ static bool store_cmd_apply(struct imap_cmd *cmd, const struct store_cmd_request
 	}
 	ctx->silent = req->silent;
 	ctx->has_unchangedsince = req->change.has_unchangedsince;
-	ctx->missing = ctx->res.count < imap_seqset_count(uids);
+	/* Only sequence numbers name messages the client believes exist; a
+	 * UID set simply matches fewer (RFC 9051 §6.4.9). */
+	ctx->missing = !cmd->uid && ctx->res.count < imap_seqset_count(uids);
 	return true;
 }
 

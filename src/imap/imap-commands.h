@@ -57,14 +57,13 @@ imap_cmd_handler_t cmd_thread;
 imap_cmd_handler_t cmd_unselect;
 imap_cmd_handler_t cmd_unsubscribe;
 
-/* Shared by COPY and MOVE (cmd-copy.c). cmd_copy_prepare reads "sequence-set
- * SP mailbox" and resolves both, answering the command itself (BAD, NO,
- * NO [TRYCREATE]) when it returns false; ranges come from cmd->arena.
- * cmd_copy_uid_code gives "COPYUID ..." (from cmd->arena). */
+/* Shared by COPY and MOVE (cmd-copy.c). cmd_copy_execute reads "sequence-set
+ * SP mailbox", checks both and copies (move: moves); when it returns false
+ * it has answered the command (BAD, NO, NO [TRYCREATE]). map_r->count is 0
+ * when nothing matched; its arrays come from cmd->arena.
+ * cmd_copy_uid_code gives "COPYUID ..." for map (from cmd->arena). */
 struct store_uid_map;
-struct store_uid_range;
-bool cmd_copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
-		      size_t *count_r, uint64_t *dst_id_r);
+bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map_r);
 const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *map);
 
 #endif
