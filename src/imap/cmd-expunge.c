@@ -3,6 +3,8 @@
 #include "imap/imap-parser.h"
 #include "imap/imap-selected.h"
 
+#include <stdio.h>
+
 /* expunge = "EXPUNGE"                       (RFC 9051 §6.4.3)
  * uid-expunge = "UID" SP "EXPUNGE" SP sequence-set   (RFC 4315 §2.1) */
 enum imap_cmd_result cmd_expunge(struct imap_cmd *cmd)
@@ -46,6 +48,16 @@ enum imap_cmd_result cmd_expunge(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	imap_selected_remove_expunged(s, expunged, count, true);
+	if (count > 0 && (s->enabled & IMAP_ENABLED_QRESYNC)) {
+		/* RFC 7162 §3.2.7: the new HIGHESTMODSEQ in the tagged OK, once
+		 * the client has been told everything up to it. */
+		imap_selected_sync(s, true);
+		char code[48];
+		snprintf(code, sizeof(code), "HIGHESTMODSEQ %llu",
+			 (unsigned long long)sel->highestmodseq);
+		imap_cmd_ok(cmd, code, "%sEXPUNGE completed", cmd->uid ? "UID " : "");
+		return IMAP_CMD_DONE;
+	}
 	imap_cmd_ok(cmd, NULL, "%sEXPUNGE completed", cmd->uid ? "UID " : "");
 	return IMAP_CMD_DONE;
 }

@@ -107,5 +107,8 @@ def test_qresync_session_gets_vanished_not_expunge(server):
     for _ in range(3):
         append(a, "INBOX", flags="(\\Deleted)")
     a.ok("ENABLE QRESYNC")
-    a.ok("SELECT INBOX")
-    assert a.ok("EXPUNGE") == ["* VANISHED 1:3"]
+    ms = highestmodseq(a.ok("SELECT INBOX"))
+    untagged, tagged = a.command("EXPUNGE")
+    assert untagged == ["* VANISHED 1:3"]
+    m = re.search(r"OK \[HIGHESTMODSEQ (\d+)\] EXPUNGE completed", tagged)
+    assert m and int(m.group(1)) > ms, tagged
