@@ -733,7 +733,46 @@ struct search_eval {
 	const char *error;
 	struct store_msg msg;
 	struct imap_search_stats *stats;
+	/* Every message's row, read in one query when the program has row
+	 * keys (dates, sizes, keywords); NULL otherwise. */
+	const struct store_msg_row *rows;
+	size_t row_count;
 };
+
+static const struct store_msg_row *search_row_of(const struct search_eval *ev, uint32_t uid)
+{
+	size_t lo = 0, hi = ev->row_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ev->rows[mid].uid < uid)
+			lo = mid + 1;
+		else if (ev->rows[mid].uid > uid)
+			hi = mid;
+		else
+			return &ev->rows[mid];
+	}
+	return NULL;
+}
+
+/* Serves a row-only load from the bulk rows: a UID missing there was
+ * expunged before the search began. */
+static bool search_load_row_bulk(struct search_eval *ev)
+{
+	const struct store_msg_row *r = search_row_of(ev, ev->uid);
+	if (r == NULL) {
+		ev->gone = true;
+		return false;
+	}
+	memset(&ev->msg, 0, sizeof(ev->msg));
+	ev->msg.uid = r->uid;
+	ev->msg.size = r->size;
+	ev->msg.internal_date = r->internal_date;
+	ev->msg.tz_offset_min = r->tz_offset_min;
+	ev->msg.keywords = r->keywords;
+	ev->msg.keyword_count = r->keyword_count;
+	ev->loaded = SEARCH_LOAD_ROW;
+	return true;
+}
 
 static bool search_load(struct search_eval *ev, unsigned want)
 {
@@ -741,6 +780,8 @@ static bool search_load(struct search_eval *ev, unsigned want)
 		return false;
 	if (ev->loaded >= 0 && ((unsigned)ev->loaded & want) == want)
 		return true;
+	if (want == SEARCH_LOAD_ROW && ev->rows != NULL)
+		return search_load_row_bulk(ev);
 	enum store_error err = store_msg_get(ev->u, ev->sel->mailbox_id, ev->uid, want,
 					     ev->scratch, &ev->msg, &ev->error);
 	if (err == STORE_ERR_NONEXISTENT) {
@@ -983,6 +1024,24 @@ static enum store_error search_use_index(struct imap_search_node *n, struct stor
 	return STORE_OK;
 }
 
+/* True when a key of the tree reads the message row (not only the view). */
+static bool search_needs_rows(const struct imap_search_node *n)
+{
+	for (; n != NULL; n = n->next) {
+		switch (n->key) {
+		case IMAP_SEARCH_KEYWORD: case IMAP_SEARCH_UNKEYWORD:
+		case IMAP_SEARCH_BEFORE: case IMAP_SEARCH_ON: case IMAP_SEARCH_SINCE:
+		case IMAP_SEARCH_LARGER: case IMAP_SEARCH_SMALLER:
+		case IMAP_SEARCH_OLDER: case IMAP_SEARCH_YOUNGER:
+			return true;
+		default:
+			if (search_needs_rows(n->children))
+				return true;
+		}
+	}
+	return false;
+}
+
 enum store_error imap_search_run(struct imap_search_program *prog, struct store_user *u,
 				 const struct imap_selected *sel, bool use_index,
 				 struct arena *a, uint32_t **matches_r, size_t *count_r,
@@ -998,6 +1057,15 @@ enum store_error imap_search_run(struct imap_search_program *prog, struct store_
 	struct search_eval ev = { .u = u, .sel = sel, .scratch = arena_new(0),
 				  .now = (int64_t)time(NULL), .stats = stats_r };
 	buf_init(&ev.fold);
+	if (search_needs_rows(prog->root)) {
+		struct store_msg_row *rows;
+		err = store_mailbox_rows(u, sel->mailbox_id, a, &rows, &ev.row_count, error_r);
+		if (err != STORE_OK) {
+			arena_destroy(&ev.scratch);
+			return err;
+		}
+		ev.rows = rows;
+	}
 	for (uint32_t i = 0; i < sel->count && ev.err == STORE_OK; i++) {
 		arena_reset(ev.scratch);
 		ev.idx = i;

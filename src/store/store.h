@@ -452,6 +452,21 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 			       uint32_t uid, unsigned want, struct arena *a,
 			       struct store_msg *msg_r, const char **error_r);
 
+/* The row of every message of a mailbox, ascending by UID, read in one
+ * query (SEARCH on dates, sizes or keywords over a whole mailbox). Arrays
+ * and strings from a. Errors: NONEXISTENT. */
+struct store_msg_row {
+	uint32_t uid;
+	uint64_t size;
+	int64_t internal_date;
+	int tz_offset_min;
+	const char **keywords;
+	size_t keyword_count;
+};
+enum store_error store_mailbox_rows(struct store_user *u, uint64_t mailbox_id, struct arena *a,
+				    struct store_msg_row **rows_r, size_t *count_r,
+				    const char **error_r);
+
 /* Opens the message body read-only; *fd_r is the caller's to close, and
  * *size_r (may be NULL) its size. The file stays readable even if the
  * message is expunged meanwhile. Errors: NONEXISTENT, INTERNAL. */
