@@ -158,7 +158,10 @@ void conn_write_str(struct conn *c, const char *s)
 
 size_t conn_output_pending(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->underlying != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(c->underlying));
+	return n;
 }
 
 bool conn_output_full(struct conn *c)
@@ -215,6 +218,10 @@ bool conn_start_tls(struct conn *c)
 		SSL_free(ssl);
 		return false;
 	}
+	/* The filter stops encrypting while the socket layer holds this much,
+	 * so backpressure reaches the protocol. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, CONN_HIGH_WATER);
+	c->underlying = c->bev;
 	c->bev = tls;
 	c->tls = true;
 	conn_setup_bev(c);
@@ -241,6 +248,30 @@ void conn_close(struct conn *c)
 	event_base_once(c->worker->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
 }
 
+/* Over STARTTLS the filter's write callback fires once the filter has
+ * handed its bytes to the socket layer, not when the socket layer has
+ * written them, so the last bytes are waited for by polling. */
+#define CONN_FLUSH_POLL_MS 10
+#define CONN_FLUSH_POLLS_MAX 1000
+
+static void conn_flush_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (conn_output_pending(c) == 0 || ++c->flush_polls >= CONN_FLUSH_POLLS_MAX)
+		conn_close(c);
+}
+
+static void conn_wait_underlying_flush(struct conn *c)
+{
+	if (c->flush_timer != NULL || c->free_scheduled)
+		return;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = CONN_FLUSH_POLL_MS * 1000 };
+	c->flush_timer = event_new(c->worker->base, -1, EV_PERSIST, conn_flush_poll, c);
+	event_add(c->flush_timer, &tv);
+}
+
 void conn_close_after_flush(struct conn *c)
 {
 	if (c->closing)
@@ -251,6 +282,8 @@ void conn_close_after_flush(struct conn *c)
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (conn_output_pending(c) == 0)
 		conn_close(c);
+	else if (c->underlying != NULL)
+		conn_wait_underlying_flush(c);
 }
 
 bool conn_is_closing(const struct conn *c)
@@ -281,6 +314,8 @@ void conn_destroy(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->conn_count--;
+	if (c->flush_timer != NULL)
+		event_free(c->flush_timer);
 	if (c->limit_key[0] != '\0')
 		connlimit_release(c->limit_key);
 	bufferevent_free(c->bev);
@@ -309,6 +344,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	if (c->close_after_flush) {
 		if (conn_output_pending(c) == 0)
 			conn_close(c);
+		else if (c->underlying != NULL)
+			conn_wait_underlying_flush(c);
 		return;
 	}
 	if (c->want_drain && !c->closing && conn_output_pending(c) <= CONN_LOW_WATER) {

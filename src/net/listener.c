@@ -92,6 +92,37 @@ int listener_open(const char *spec, const char **error_r)
 	return fd;
 }
 
+bool listener_check_free(const char *spec, const char **error_r)
+{
+	char host[256], port[16];
+	if (spec[0] == '/' || !listener_parse_spec(spec, host, sizeof(host), port, sizeof(port)) ||
+	    strcmp(port, "0") == 0)
+		return true; /* listener_open reports bad specs; port 0 is always free */
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res) != 0)
+		return true;
+	bool free_port = true;
+	int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd >= 0) {
+		/* SO_REUSEADDR (old TIME_WAIT connections do not count) but not
+		 * SO_REUSEPORT: a port another server holds refuses this bind. */
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (res->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 && errno == EADDRINUSE) {
+			free_port = false;
+			snprintf(listener_error, sizeof(listener_error),
+				 "bind %s: address already in use by another process", spec);
+			*error_r = listener_error;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return free_port;
+}
+
 int listener_bound_port(int fd)
 {
 	struct sockaddr_storage ss;

@@ -39,6 +39,11 @@ struct conn {
 	struct conn *prev, *next;
 	struct worker *worker;
 	struct bufferevent *bev;
+	/* After STARTTLS, bev is a TLS filter over this socket bufferevent,
+	 * which holds encrypted bytes not yet written. */
+	struct bufferevent *underlying;
+	struct event *flush_timer;    /* close_after_flush over STARTTLS */
+	unsigned flush_polls;
 	const struct conn_protocol *proto;
 	void *ctx;
 	char id[17];

@@ -280,6 +280,14 @@ static unsigned server_worker_target(const struct petrel_config *cfg)
 static bool server_bind_all(const struct server_listen *listens, size_t listen_count,
 			    unsigned n, int *fds)
 {
+	for (size_t i = 0; i < listen_count; i++) {
+		const char *error;
+		if (!listener_check_free(listens[i].spec, &error)) {
+			fprintf(stderr, "petrel: %s\n", error);
+			log_event(LOG_ERROR, NULL, "listen_failed", "error=\"%s\"", error);
+			return false;
+		}
+	}
 	for (unsigned w = 0; w < n; w++) {
 		for (size_t i = 0; i < listen_count; i++) {
 			const char *error;

@@ -349,3 +349,24 @@ def test_sigterm_says_bye(server):
     c = server.login()
     server.proc.send_signal(15)
     assert c.readline().startswith("* BYE")
+
+
+def test_logout_after_starttls_is_answered(server):
+    # The goodbye must survive the TLS layer's buffering before the close.
+    c = server.connect()
+    c.command("STARTTLS")
+    c.starttls()
+    c.ok("LOGIN demo demo")
+    untagged, tagged = c.command("LOGOUT")
+    assert untagged == ["* BYE Logging out"] and tagged.endswith("OK LOGOUT completed")
+
+
+def test_second_server_on_the_same_port_is_refused(server, tmp_path):
+    from conftest import PETREL_BIN
+    import subprocess
+    conf = tmp_path / "other.conf"
+    conf.write_text(f"data_dir = {tmp_path / 'other'}\n[imap]\nlisten = 127.0.0.1:{server.imap_port}\n"
+                    "[imaps]\nlisten =\n[lmtp]\nlisten =\n")
+    r = subprocess.run([PETREL_BIN, "-c", str(conf), "serve"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0 and "already in use" in r.stderr
