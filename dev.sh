@@ -7,9 +7,9 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libevent-dev libssl-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
-  python3 python3-pytest openssl dovecot-imapd
-  tmux curl isync offlineimap3 interimap fetchmail getmail6 imapfilter mutt s-nail mailutils
-  alpine python3-imaplib2 libmail-imapclient-perl libmail-imaptalk-perl libnet-imap-simple-perl
+  python3 python3-pytest python3-pytest-xdist openssl dovecot-imapd
+  tmux curl isync offlineimap3 interimap fetchmail getmail6 imapfilter mutt neomutt s-nail mailutils
+  alpine python3-imaplib2 libmail-imapclient-perl libmail-imaptalk-perl libnet-imap-simple-perl libnet-imap-client-perl
   libio-socket-ssl-perl php-cli php-imap ruby golang-go golang-github-emersion-go-imap-dev
   openjdk-17-jdk-headless libjakarta-mail-java nodejs
   postfix swaks)

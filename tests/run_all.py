@@ -91,6 +91,8 @@ def main():
     env = dict(os.environ)
     run_unit(args.build, "normal", env)
     run_pytest(args.build, "normal", env, args.proto)
+    # Real client programs: slow, run once, against the normal build.
+    run_pytest(args.build, "clients", env, ["tests/clients"])
     if args.asan:
         aenv = dict(env, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23",
                     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
