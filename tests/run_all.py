@@ -46,9 +46,10 @@ def run_unit(build, label, env):
 
 def run_pytest(build, label, env, paths):
     env = dict(env, PETREL_BIN=os.path.join(ROOT, build, "petrel"))
+    # Two workers: most tests wait on sockets and fsync, not on the CPU.
     r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        *paths], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=3600)
+                        "-n", "2", *paths], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=3600)
     tail = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     passed = sum(int(x) for x in re.findall(r"(\d+) passed", tail))
     failed = sum(int(x) for x in re.findall(r"(\d+) (?:failed|error)", tail))

@@ -3,9 +3,11 @@
 #include "imap/imap-auth.h"
 #include "imap/imap-notify.h"
 #include "imap/imap-session.h"
+#include "ctl/ctl-server.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "lmtp/lmtp-session.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "store/store.h"
@@ -120,6 +122,21 @@ static bool serve_drop_privileges(void *ctx)
 	return true;
 }
 
+/* After the ports are bound: drop privileges, then make the control socket
+ * so that it belongs to the user the daemon runs as. Without the socket the
+ * daemon still serves mail; the log says why ctl is unavailable. */
+static bool serve_after_bind(void *ctx)
+{
+	const struct petrel_config *cfg = ctx;
+	if (!serve_drop_privileges(ctx))
+		return false;
+	const char *error;
+	if (!ctl_server_bind(cfg, &error))
+		log_event(LOG_ERROR, NULL, "ctl_unavailable", "path=%s error=\"%s: %s\"",
+			  cfg->ctl_socket, error, strerror(errno));
+	return true;
+}
+
 static size_t serve_collect_listens(const struct petrel_config *cfg, struct server_listen *out)
 {
 	size_t n = 0;
@@ -127,7 +144,26 @@ static size_t serve_collect_listens(const struct petrel_config *cfg, struct serv
 		out[n++] = (struct server_listen){ &imap_protocol_plain, cfg->imap_listen.items[i] };
 	for (size_t i = 0; i < cfg->imaps_listen.count; i++)
 		out[n++] = (struct server_listen){ &imap_protocol_tls, cfg->imaps_listen.items[i] };
+	for (size_t i = 0; i < cfg->lmtp_listen.count; i++)
+		out[n++] = (struct server_listen){ &lmtp_protocol, cfg->lmtp_listen.items[i] };
 	return n;
+}
+
+static void serve_worker_init(struct worker *w)
+{
+	imap_worker_init(w);
+	lmtp_worker_init(w);
+	/* The workers all exist now: the ctl thread may post to them. */
+	if (worker_index(w) == 0)
+		ctl_server_start();
+}
+
+static void serve_worker_deinit(struct worker *w)
+{
+	/* The first worker to stop stops ctl, before any worker is freed. */
+	ctl_server_stop();
+	lmtp_worker_deinit(w);
+	imap_worker_deinit(w);
 }
 
 int cli_serve(struct petrel_config *cfg, int argc, char **argv)
@@ -153,7 +189,7 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	}
 	serve_sweep_store(cfg);
 
-	size_t max = cfg->imap_listen.count + cfg->imaps_listen.count;
+	size_t max = cfg->imap_listen.count + cfg->imaps_listen.count + cfg->lmtp_listen.count;
 	struct server_listen *listens = xcalloc(max ? max : 1, sizeof(*listens));
 	size_t n = serve_collect_listens(cfg, listens);
 	if (n == 0) {
@@ -164,13 +200,15 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	}
 	imap_auth_init(cfg);
 	imap_notify_init();
+	ctl_server_init(cfg);
 	struct server_hooks hooks = {
-		.worker_init = imap_worker_init,
-		.worker_deinit = imap_worker_deinit,
-		.after_bind = serve_drop_privileges,
+		.worker_init = serve_worker_init,
+		.worker_deinit = serve_worker_deinit,
+		.after_bind = serve_after_bind,
 		.ctx = cfg,
 	};
 	int rc = server_run(cfg, listens, n, &hooks);
+	ctl_server_deinit();
 	imap_auth_deinit();
 	tls_deinit();
 	free(listens);

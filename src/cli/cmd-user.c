@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static const char cli_user_usage[] =
 	"  passwd NAME   change a user's password (read from standard input)\n"
 	"  del NAME      delete a user and all of the user's mail\n"
 	"  list          print every user name, one per line\n"
+	"  quota NAME    show or set a user's quota (--storage, --messages)\n"
 	"\n"
 	"Run 'petrel user COMMAND --help' for details.\n";
 
@@ -212,6 +214,192 @@ static int cli_user_list(struct userdb *db, const struct petrel_config *cfg, con
 	return 0;
 }
 
+/* ---- petrel user quota ---- */
+
+static const char cli_user_quota_usage[] =
+	"Usage: petrel [-c FILE] user quota NAME [--storage SIZE|none] [--messages N|none]\n"
+	"\n"
+	"Without options, prints the usage and limits of NAME. With options, sets\n"
+	"the limits given (the other one is kept) and prints the result.\n"
+	"  --storage SIZE   total size of all messages: bytes, or with K, M, G or T\n"
+	"                   (powers of 1024); rounded up to whole KiB, the unit of\n"
+	"                   IMAP QUOTA (RFC 9208); 'none' removes the limit\n"
+	"  --messages N     number of messages; 'none' removes the limit\n"
+	"Usage counts every message in every mailbox with its full size (a copy\n"
+	"counts again); \\Deleted messages count until they are expunged.\n"
+	"Exit: 0 ok, 64 bad usage, 65 invalid value, 67 no such user,\n"
+	"75 mail store busy.\n";
+
+/* SIZE: digits with an optional K, M, G or T suffix, in KiB rounded up. */
+static bool cli_quota_parse_storage(const char *s, uint64_t *kib_r)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno != 0)
+		return false;
+	unsigned shift = 0;
+	if (*end != '\0') {
+		const char *units = "KMGT";
+		const char *u = strchr(units, end[0] & ~0x20);
+		if (u == NULL || end[1] != '\0')
+			return false;
+		shift = 10 * (unsigned)(u - units + 1);
+	}
+	if (shift == 0) {
+		*kib_r = n / 1024 + (n % 1024 != 0);
+		return true;
+	}
+	shift -= 10;
+	if (shift > 0 && n > (UINT64_MAX >> shift))
+		return false;
+	*kib_r = (uint64_t)n << shift;
+	return *kib_r <= (uint64_t)STORE_QUOTA_STORAGE_KIB_MAX;
+}
+
+static bool cli_quota_parse_count(const char *s, uint64_t *n_r)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > (unsigned long long)INT64_MAX)
+		return false;
+	*n_r = n;
+	return true;
+}
+
+static int cli_quota_store_exit(enum store_error err)
+{
+	switch (err) {
+	case STORE_ERR_INUSE: return EX_TEMPFAIL;
+	case STORE_ERR_INVALID: return EX_DATAERR;
+	case STORE_ERR_NOPERM: return EX_NOPERM;
+	default: return EX_SOFTWARE;
+	}
+}
+
+static void cli_quota_print(const char *name, const struct store_quota *q)
+{
+	uint64_t kib = q->storage_bytes / 1024 + (q->storage_bytes % 1024 != 0);
+	printf("user %s\n", name);
+	printf("storage %" PRIu64 " KiB (%" PRIu64 " bytes), limit ", kib, q->storage_bytes);
+	if (q->has_storage_limit)
+		printf("%" PRIu64 " KiB\n", q->storage_limit_kib);
+	else
+		printf("none\n");
+	printf("messages %" PRIu64 ", limit ", q->messages);
+	if (q->has_message_limit)
+		printf("%" PRIu64 "\n", q->message_limit);
+	else
+		printf("none\n");
+}
+
+static int cli_user_quota(struct petrel_config *cfg, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(cli_user_quota_usage, stdout);
+		return 0;
+	}
+	const char *name = NULL, *storage = NULL, *messages = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char **target = strcmp(argv[i], "--storage") == 0 ? &storage
+				      : strcmp(argv[i], "--messages") == 0 ? &messages : NULL;
+		if (target != NULL) {
+			if (i + 1 >= argc) {
+				cli_error("user quota: %s needs a value", argv[i]);
+				fputs(cli_user_quota_usage, stderr);
+				return EX_USAGE;
+			}
+			*target = argv[++i];
+		} else if (argv[i][0] == '-' || name != NULL) {
+			cli_error("user quota: unexpected argument '%s'", argv[i]);
+			fputs(cli_user_quota_usage, stderr);
+			return EX_USAGE;
+		} else {
+			name = argv[i];
+		}
+	}
+	if (name == NULL) {
+		cli_error("user quota: expected one user name");
+		fputs(cli_user_quota_usage, stderr);
+		return EX_USAGE;
+	}
+	const char *reason;
+	if (!userdb_name_valid(name, &reason)) {
+		cli_error("user quota: invalid user name: %s", reason);
+		return EX_DATAERR;
+	}
+	struct store_quota limits = { 0 };
+	bool set_storage = storage != NULL, set_messages = messages != NULL;
+	if (set_storage && strcmp(storage, "none") != 0) {
+		limits.has_storage_limit = true;
+		if (!cli_quota_parse_storage(storage, &limits.storage_limit_kib)) {
+			cli_error("user quota: invalid storage limit '%s' "
+				  "(bytes, or a number with K, M, G or T, or none)", storage);
+			return EX_DATAERR;
+		}
+	}
+	if (set_messages && strcmp(messages, "none") != 0) {
+		limits.has_message_limit = true;
+		if (!cli_quota_parse_count(messages, &limits.message_limit)) {
+			cli_error("user quota: invalid message limit '%s' (a number, or none)",
+				  messages);
+			return EX_DATAERR;
+		}
+	}
+
+	struct userdb *db;
+	char *db_error;
+	bool busy;
+	if (!userdb_open(cfg->data_dir, NULL, &db, &db_error, &busy)) {
+		cli_error("%s", db_error);
+		free(db_error);
+		return busy ? EX_TEMPFAIL : EX_CANTCREAT;
+	}
+	const char *error;
+	enum userdb_result r = userdb_exists(db, name, &error);
+	if (r != USERDB_OK)
+		cli_error("user quota %s: %s", name, error);
+	userdb_close(&db);
+	if (r != USERDB_OK)
+		return cli_user_exit_code(r);
+
+	struct store_user *u;
+	enum store_error err = store_user_open(cfg->data_dir, name, &u, &error);
+	struct store_quota q;
+	if (err == STORE_OK)
+		err = store_quota_get(u, &q, &error);
+	if (err == STORE_OK && (set_storage || set_messages)) {
+		if (set_storage) {
+			q.has_storage_limit = limits.has_storage_limit;
+			q.storage_limit_kib = limits.storage_limit_kib;
+		}
+		if (set_messages) {
+			q.has_message_limit = limits.has_message_limit;
+			q.message_limit = limits.message_limit;
+		}
+		err = store_quota_set(u, &q, &error);
+		if (err == STORE_OK)
+			err = store_quota_get(u, &q, &error);
+	}
+	if (err != STORE_OK) {
+		cli_error("user quota %s: %s", name, error);
+		store_user_close(&u);
+		return cli_quota_store_exit(err);
+	}
+	store_user_close(&u);
+	cli_quota_print(name, &q);
+	if (fflush(stdout) != 0) {
+		cli_error("user quota: cannot write output: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 static const struct cli_user_command cli_user_commands[] = {
 	{ "add", cli_user_add, true,
 	  "Usage: petrel [-c FILE] user add NAME\n"
@@ -251,6 +439,8 @@ int cli_user(struct petrel_config *cfg, int argc, char **argv)
 		fputs(cli_user_usage, stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "quota") == 0)
+		return cli_user_quota(cfg, argc - 1, argv + 1);
 	const struct cli_user_command *cmd = NULL;
 	for (size_t i = 0; i < sizeof(cli_user_commands) / sizeof(*cli_user_commands); i++)
 		if (strcmp(argv[1], cli_user_commands[i].name) == 0)

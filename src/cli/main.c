@@ -23,7 +23,11 @@ static const char cli_main_usage[] =
 	"\n"
 	"Commands:\n"
 	"  serve              run the IMAP, IMAPS and LMTP server\n"
-	"  user               add, change, delete and list users\n"
+	"  deliver            store a message read from standard input\n"
+	"  user               add, change, delete and list users; quotas\n"
+	"  import             copy a Maildir or mbox into a user's mailboxes\n"
+	"  export             write a user's mailboxes as a Maildir\n"
+	"  ctl                talk to the running daemon: sessions, trace, stats\n"
 	"  version            show the version\n"
 	"\n"
 	"Run 'petrel COMMAND --help' for a command's options.\n"
@@ -42,6 +46,18 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+char *cli_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
 }
 
 bool cli_wants_help(int argc, char **argv)
@@ -118,7 +134,9 @@ int main(int argc, char **argv)
 		fputs(cli_main_usage, stdout);
 		return 0;
 	}
-	if (strcmp(command, "serve") != 0 && strcmp(command, "user") != 0)
+	if (strcmp(command, "serve") != 0 && strcmp(command, "user") != 0 &&
+	    strcmp(command, "deliver") != 0 && strcmp(command, "ctl") != 0 &&
+	    strcmp(command, "import") != 0 && strcmp(command, "export") != 0)
 		return cli_usage_error("unknown command", command);
 
 	struct petrel_config cfg;
@@ -134,9 +152,12 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 
-	int ret = strcmp(command, "serve") == 0 ?
-		cli_serve(&cfg, cmd_argc, cmd_argv) :
-		cli_user(&cfg, cmd_argc, cmd_argv);
+	int ret = strcmp(command, "serve") == 0 ? cli_serve(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "deliver") == 0 ? cli_deliver(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "ctl") == 0 ? cli_ctl(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "import") == 0 ? cli_import(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "export") == 0 ? cli_export(&cfg, cmd_argc, cmd_argv)
+		: cli_user(&cfg, cmd_argc, cmd_argv);
 	config_free(&cfg);
 	return ret;
 }

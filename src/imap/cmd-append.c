@@ -6,8 +6,8 @@
 #include "lib/arena.h"
 #include "lib/config.h"
 #include "lib/log.h"
-#include "mime/mime-digest.h"
 #include "net/conn.h"
+#include "store/store-ingest.h"
 
 #include <string.h>
 #include <strings.h>
@@ -127,54 +127,6 @@ static bool append_read_message(struct imap_cmd *cmd, size_t *i, struct append_m
 	return true;
 }
 
-/* The message as it will be stored: line endings normalised to CRLF, so
- * that the offsets computed from it are the stored file's (DESIGN.md §4).
- * Returns data itself when it is already normalised. */
-static const unsigned char *append_normalised(struct arena *a, const unsigned char *data,
-					      size_t len, size_t *len_r)
-{
-	size_t extra = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-			extra++;
-		else if (data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n'))
-			extra++;
-	}
-	*len_r = len + extra;
-	if (extra == 0)
-		return data;
-	unsigned char *out = arena_alloc(a, len + extra);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) {
-			out[o++] = '\r';
-			out[o++] = '\n';
-		} else if (data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n')) {
-			out[o++] = '\r';
-			out[o++] = '\n';
-		} else {
-			out[o++] = data[i];
-		}
-	}
-	return out;
-}
-
-static void append_fill_meta(struct imap_cmd *cmd, struct append_msg *m)
-{
-	size_t len;
-	const unsigned char *msg = append_normalised(cmd->arena, m->data, m->len, &len);
-	struct mime_digest d;
-	mime_digest_build(cmd->arena, msg, len, &d);
-	m->meta = (struct store_msg_meta){
-		.envelope = d.envelope, .bodystructure = d.bodystructure, .body = d.body,
-		.has_sent_date = d.has_sent_date, .sent_date = d.sent_date,
-		.from = d.from, .to = d.to, .cc = d.cc, .subject = d.subject,
-		.message_id = d.message_id, .in_reply_to = d.in_reply_to,
-		.references = d.references, .header_text = d.header_text,
-		.body_text = d.body_text,
-	};
-}
-
 static enum store_error append_write_blob(struct imap_session *s, struct append_msg *m,
 					  const char **error_r)
 {
@@ -188,7 +140,10 @@ static enum store_error append_write_blob(struct imap_session *s, struct append_
 		store_blob_writer_abort(&w);
 		return err;
 	}
-	return store_blob_writer_finish(&w, &m->blob, error_r);
+	err = store_blob_writer_finish(&w, &m->blob, error_r);
+	if (err != STORE_OK)
+		return err;
+	return store_ingest_meta(m->blob, s->cmd_arena, &m->meta, error_r);
 }
 
 static void append_release(struct append_msg *msgs, size_t count)
@@ -236,7 +191,6 @@ static void append_store(struct imap_cmd *cmd, const char *mailbox, struct appen
 	struct store_append *apps = arena_zalloc(cmd->arena, count * sizeof(*apps));
 	for (size_t i = 0; err == STORE_OK && i < count; i++) {
 		err = append_write_blob(s, &msgs[i], &error);
-		append_fill_meta(cmd, &msgs[i]);
 		apps[i] = (struct store_append){
 			.blob = msgs[i].blob, .flags = msgs[i].flags.flags,
 			.keywords = msgs[i].flags.keywords,

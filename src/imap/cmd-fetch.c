@@ -33,6 +33,10 @@ struct fetch_ctx {
 	size_t count, next;
 	struct imap_seqset seen_set;  /* \Seen set by this FETCH: add FLAGS */
 	struct arena *scratch;        /* per message */
+	/* Without structures or bodies, every message's row is read in one
+	 * query up front (FETCH 1:* (FLAGS) over a big mailbox). */
+	const struct store_msg_row *rows;
+	size_t row_count;
 	bool missing;                 /* some messages were expunged */
 	bool failed;                  /* the tagged answer has been sent */
 };
@@ -312,6 +316,46 @@ static bool fetch_wants_flags(const struct fetch_ctx *ctx)
 	return false;
 }
 
+static const struct store_msg_row *fetch_row_of(const struct fetch_ctx *ctx, uint32_t uid)
+{
+	size_t lo = 0, hi = ctx->row_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ctx->rows[mid].uid < uid)
+			lo = mid + 1;
+		else if (ctx->rows[mid].uid > uid)
+			hi = mid;
+		else
+			return &ctx->rows[mid];
+	}
+	return NULL;
+}
+
+/* The message's row, from the bulk rows or one lookup. */
+static enum store_error fetch_get_msg(struct imap_cmd *cmd, struct fetch_ctx *ctx,
+				      struct store_user *u, uint32_t uid, struct store_msg *msg,
+				      const char **error_r)
+{
+	if (ctx->rows == NULL) {
+		unsigned want = ctx->req.needs_meta ? STORE_MSG_WANT_META : 0;
+		return store_msg_get(u, cmd->session->selected->mailbox_id, uid, want,
+				     ctx->scratch, msg, error_r);
+	}
+	const struct store_msg_row *r = fetch_row_of(ctx, uid);
+	if (r == NULL)
+		return STORE_ERR_NONEXISTENT;
+	memset(msg, 0, sizeof(*msg));
+	msg->uid = r->uid;
+	msg->flags = r->flags;
+	msg->keywords = r->keywords;
+	msg->keyword_count = r->keyword_count;
+	msg->modseq = r->modseq;
+	msg->size = r->size;
+	msg->internal_date = r->internal_date;
+	msg->tz_offset_min = r->tz_offset_min;
+	return STORE_OK;
+}
+
 /* Answers one message. Returns false when the command has been failed. */
 static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct store_user *u,
 			  uint32_t uid)
@@ -320,9 +364,7 @@ static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct st
 	struct fetch_msg fm = { .cmd = cmd, .ctx = ctx };
 	const char *error;
 	arena_reset(ctx->scratch);
-	unsigned want = ctx->req.needs_meta ? STORE_MSG_WANT_META : 0;
-	enum store_error err =
-		store_msg_get(u, s->selected->mailbox_id, uid, want, ctx->scratch, &fm.msg, &error);
+	enum store_error err = fetch_get_msg(cmd, ctx, u, uid, &fm.msg, &error);
 	if (err == STORE_ERR_NONEXISTENT) {
 		ctx->missing = true; /* expunged meanwhile (RFC 2180 §4.1.2) */
 		return true;
@@ -395,6 +437,26 @@ static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 	else
 		imap_cmd_ok(cmd, NULL, "%sFETCH completed", cmd->uid ? "UID " : "");
 	return IMAP_CMD_DONE;
+}
+
+/* From this many messages on, one query for all rows beats one lookup
+ * each. */
+#define FETCH_BULK_MIN 32
+
+static bool fetch_load_rows(struct imap_cmd *cmd, struct fetch_ctx *ctx)
+{
+	const char *error;
+	struct store_user *u = imap_session_store(cmd->session, &error);
+	struct store_msg_row *rows;
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+				 : store_mailbox_rows(u, cmd->session->selected->mailbox_id,
+						      cmd->arena, &rows, &ctx->row_count, &error);
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	ctx->rows = rows;
+	return true;
 }
 
 /* Sets \Seen on the messages a non-PEEK body fetch reads, in one store
@@ -495,6 +557,12 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 		ctx->uids[n++] = uid;
 	imap_seqset_free(&uids);
 	ctx->scratch = arena_new(0);
+	if (!ctx->req.needs_meta && !ctx->req.needs_body && ctx->count > FETCH_BULK_MIN &&
+	    !fetch_load_rows(cmd, ctx)) {
+		arena_destroy(&ctx->scratch);
+		imap_seqset_free(&ctx->seen_set);
+		return IMAP_CMD_DONE;
+	}
 	cmd->ctx = ctx;
 	cmd->resume = fetch_continue;
 	cmd->on_abort = fetch_cleanup;

@@ -36,6 +36,8 @@ imap_cmd_handler_t cmd_enable;
 imap_cmd_handler_t cmd_examine;
 imap_cmd_handler_t cmd_expunge;
 imap_cmd_handler_t cmd_fetch;
+imap_cmd_handler_t cmd_getquota;
+imap_cmd_handler_t cmd_getquotaroot;
 imap_cmd_handler_t cmd_id;
 imap_cmd_handler_t cmd_idle;
 imap_cmd_handler_t cmd_list;
@@ -48,6 +50,7 @@ imap_cmd_handler_t cmd_noop;
 imap_cmd_handler_t cmd_rename;
 imap_cmd_handler_t cmd_search;
 imap_cmd_handler_t cmd_select;
+imap_cmd_handler_t cmd_setquota;
 imap_cmd_handler_t cmd_sort;
 imap_cmd_handler_t cmd_starttls;
 imap_cmd_handler_t cmd_status;
@@ -65,5 +68,11 @@ imap_cmd_handler_t cmd_unsubscribe;
 struct store_uid_map;
 bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map_r);
 const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *map);
+
+/* QUOTA (cmd-getquota.c): the user's usage and limits (false: answered NO),
+ * and the untagged QUOTA response for root "". */
+struct store_quota;
+bool cmd_quota_get(struct imap_cmd *cmd, struct store_quota *quota_r);
+void cmd_quota_send(struct imap_cmd *cmd, const struct store_quota *q);
 
 #endif

@@ -222,7 +222,6 @@ static bool fetch_parse_rfc822(const char *att, struct imap_fetch_request *req)
 	struct imap_fetch_item *it;
 	if (strcasecmp(att, "RFC822.SIZE") == 0) {
 		fetch_add(req, IMAP_FETCH_RFC822_SIZE);
-		req->needs_meta = true;
 		return true;
 	}
 	if (strcasecmp(att, "RFC822") == 0) {
@@ -253,7 +252,7 @@ static const struct {
 } fetch_simple[] = {
 	{ "UID", IMAP_FETCH_UID, false },
 	{ "FLAGS", IMAP_FETCH_FLAGS, false },
-	{ "INTERNALDATE", IMAP_FETCH_INTERNALDATE, true },
+	{ "INTERNALDATE", IMAP_FETCH_INTERNALDATE, false },
 	{ "ENVELOPE", IMAP_FETCH_ENVELOPE, true },
 	{ "BODY", IMAP_FETCH_BODY, true },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE, true },

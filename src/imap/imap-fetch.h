@@ -44,7 +44,7 @@ struct imap_fetch_item {
 struct imap_fetch_request {
 	struct imap_fetch_item *items;
 	size_t count;
-	bool needs_meta;           /* ENVELOPE, BODY(STRUCTURE), dates, size */
+	bool needs_meta;           /* ENVELOPE, BODY, BODYSTRUCTURE */
 	bool needs_body;           /* a section or BINARY item */
 	bool sets_seen;            /* a non-PEEK body item */
 	/* fetch-modifier: (CHANGEDSINCE n) of RFC 7162 §3.1.4.1, and

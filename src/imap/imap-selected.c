@@ -491,7 +491,11 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 	if (st.uidnext > sel->uidnext)
 		sel->uidnext = st.uidnext;
 	if (added > 0) {
-		imap_selected_claim_recent(sel, u);
+		/* Claiming is a write; skip it when another session already
+		 * took every new message (thousands of IDLE sessions woken by
+		 * one delivery would otherwise each write). */
+		if (st.recent > 0)
+			imap_selected_claim_recent(sel, u);
 		imap_send_untagged(s, "%u EXISTS", sel->count);
 		if (!(s->enabled & IMAP_ENABLED_IMAP4REV2))
 			imap_send_untagged(s, "%u RECENT", imap_selected_recent_count(sel));

@@ -3,6 +3,7 @@
 #include "imap/imap-notify.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-selected.h"
+#include "ctl/ctl-session.h"
 #include "lib/arena.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -37,6 +38,7 @@ static void imap_session_free(struct imap_session *s);
 
 void imap_send_raw(struct imap_session *s, const void *data, size_t len)
 {
+	ctl_session_output(s->ctl, data, len);
 	conn_write(s->conn, data, len);
 }
 
@@ -75,6 +77,7 @@ static void imap_cmd_tagged(struct imap_cmd *cmd, const char *status, const char
 	imap_send_line(cmd->session, &line);
 	buf_free(&line);
 	cmd->done = true;
+	ctl_session_answer(s->ctl, status);
 	if (strcmp(status, "OK") != 0)
 		log_event(LOG_DEBUG, conn_id(cmd->session->conn), "command_failed",
 			  "command=%s status=%s code=%s", cmd->name, status, code ? code : "-");
@@ -167,12 +170,11 @@ static enum imap_literal_dest imap_session_literal_policy(void *context,
 	}
 	if (req->size <= IMAP_LITERAL_MEMORY_MAX)
 		return IMAP_LITERAL_MEMORY;
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/tmp", s->cfg->data_dir);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_event(LOG_ERROR, conn_id(s->conn), "literal_tmpfile", "dir=%s error=\"%s\"",
-			  dir, strerror(errno));
+	int fd;
+	const char *error;
+	if (store_tmp_file_open(s->cfg->data_dir, &fd, &error) != STORE_OK) {
+		log_event(LOG_ERROR, conn_id(s->conn), "literal_tmpfile", "error=%s",
+			  log_str(s->cmd_arena, error));
 		answer_r->code = "SERVERBUG";
 		answer_r->message = "Cannot store literal";
 		return IMAP_LITERAL_REJECT;
@@ -204,6 +206,11 @@ static void imap_session_cmd_complete(struct imap_session *s)
 	uint64_t us = time_mono_us() - cmd->started_us;
 	log_event(LOG_DEBUG, conn_id(s->conn), "command", "name=%s duration_us=%llu",
 		  cmd->name, (unsigned long long)us);
+	/* Statistics count names from the command table only: a client must
+	 * not be able to grow them. */
+	ctl_session_command_done(s->ctl, cmd->tag, cmd->name,
+				 imap_command_find(cmd->name) != NULL ? cmd->name : "UNKNOWN", us,
+				 s->client_id);
 	s->cmd = NULL;
 	imap_session_close_literal_fds(s);
 	arena_reset(s->cmd_arena);
@@ -293,6 +300,7 @@ static void imap_session_parse_error(struct imap_session *s, bool fatal)
 	imap_send_line(s, &line);
 	buf_free(&line);
 	imap_session_close_literal_fds(s);
+	ctl_session_syntax_error(s->ctl, s->client_id);
 	log_event(LOG_DEBUG, conn_id(s->conn), "parse_error", "fatal=%d code=%s", fatal,
 		  err.code ? err.code : "-");
 	if (fatal) {
@@ -311,6 +319,10 @@ static void imap_session_feed_line(struct imap_session *s, const unsigned char *
 	size_t line_len;
 	enum imap_parse_result r =
 		imap_parser_read_line(s->parser, data, len, consumed_r, &line, &line_len);
+	/* Every line an AUTHENTICATE exchange reads is a SASL secret. */
+	ctl_session_input(s->ctl, data, *consumed_r,
+			  strcmp(s->cmd->name, "AUTHENTICATE") == 0 ? CTL_SESSION_INPUT_SECRET_LINE
+								   : CTL_SESSION_INPUT_LINE);
 	if (r == IMAP_PARSE_LINE) {
 		imap_session_handle_result(s, s->cmd->on_line(s->cmd, (const unsigned char *)line,
 								line_len));
@@ -325,7 +337,12 @@ static void imap_session_feed_line(struct imap_session *s, const unsigned char *
 static void imap_session_feed_command(struct imap_session *s, const unsigned char *data,
 				      size_t len, size_t *consumed_r)
 {
-	switch (imap_parser_feed(s->parser, data, len, consumed_r)) {
+	bool command_start = imap_parser_is_idle(s->parser);
+	enum imap_parse_result r = imap_parser_feed(s->parser, data, len, consumed_r);
+	/* The trace sees the bytes before what they cause (a "+", an answer). */
+	ctl_session_input(s->ctl, data, *consumed_r,
+			  command_start ? CTL_SESSION_INPUT_COMMAND_START : CTL_SESSION_INPUT_COMMAND);
+	switch (r) {
 	case IMAP_PARSE_NEED_MORE:
 	case IMAP_PARSE_LINE:
 		break;
@@ -394,6 +411,28 @@ static void imap_session_preauth_expired(evutil_socket_t fd, short what, void *a
 	}
 }
 
+/* What `petrel ctl sessions` shows and how `petrel ctl kick` ends us. */
+static void imap_session_ctl_describe(void *ctx, struct ctl_session_facts *facts_r)
+{
+	struct imap_session *s = ctx;
+	facts_r->state = s->state == IMAP_STATE_NOT_AUTH ? "not_authenticated"
+			 : s->state == IMAP_STATE_AUTH ? "authenticated"
+			 : s->state == IMAP_STATE_SELECTED ? "selected" : "logout";
+	facts_r->mailbox = s->selected != NULL ? s->selected->name : NULL;
+	facts_r->client_id = s->client_id;
+	facts_r->commands = s->commands;
+}
+
+static void imap_session_ctl_kick(void *ctx, const char *reason)
+{
+	imap_session_bye(ctx, reason);
+}
+
+static const struct ctl_session_ops imap_session_ctl_ops = {
+	.describe = imap_session_ctl_describe,
+	.kick = imap_session_ctl_kick,
+};
+
 static void *imap_session_accept(struct conn *c)
 {
 	const struct petrel_config *cfg = server_config();
@@ -414,6 +453,7 @@ static void *imap_session_accept(struct conn *c)
 
 	log_event(LOG_INFO, conn_id(c), "connect", "remote=%s port=%u local_port=%u tls=%d",
 		  conn_remote_ip(c), conn_remote_port(c), conn_local_port(c), conn_is_tls(c));
+	s->ctl = ctl_session_new(c, &imap_session_ctl_ops, s);
 	struct buf line = BUF_INIT;
 	buf_append_str(&line, "* OK [CAPABILITY ");
 	imap_capability_append(s, &line);
@@ -483,6 +523,8 @@ static void imap_session_free(struct imap_session *s)
 {
 	if (s->cmd != NULL && s->cmd->on_abort != NULL)
 		s->cmd->on_abort(s->cmd);
+	/* After the abort, which may still answer. */
+	ctl_session_free(&s->ctl);
 	imap_session_close_literal_fds(s);
 	imap_selected_free(&s->selected);
 	if (s->preauth_timer != NULL)
@@ -580,6 +622,7 @@ bool imap_session_login(struct imap_cmd *cmd, const char *user)
 		return false;
 	}
 	s->state = IMAP_STATE_AUTH;
+	ctl_session_login(s->ctl, user, cmd->name);
 	evtimer_del(s->preauth_timer);
 	conn_set_read_timeout(s->conn, s->cfg->timeout_authenticated);
 	imap_session_apply_limits(s);

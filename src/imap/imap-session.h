@@ -20,6 +20,7 @@ struct petrel_config;
 struct store_user;
 struct imap_selected;
 struct event;
+struct ctl_session;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -92,6 +93,7 @@ struct imap_session {
 	int literal_fds[IMAP_SESSION_MAX_LITERAL_FDS];
 	unsigned literal_fd_count;
 	struct event *preauth_timer; /* absolute deadline to log in */
+	struct ctl_session *ctl;     /* tracing, statistics, ctl sessions */
 	bool input_waiting;          /* input held back: command or output */
 	bool shutdown_requested;
 };

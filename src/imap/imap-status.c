@@ -20,6 +20,7 @@ static const char *const imap_status_names[IMAP_STATUS_ITEM_COUNT] = {
 	[IMAP_STATUS_SIZE] = "SIZE",
 	[IMAP_STATUS_HIGHESTMODSEQ] = "HIGHESTMODSEQ",
 	[IMAP_STATUS_APPENDLIMIT] = "APPENDLIMIT",
+	[IMAP_STATUS_DELETED_STORAGE] = "DELETED-STORAGE",
 };
 
 static bool imap_status_item_lookup(const char *atom,
@@ -74,6 +75,9 @@ static void imap_status_append_value(struct buf *line, struct imap_session *s,
 	case IMAP_STATUS_UNSEEN: buf_printf(line, "%" PRIu32, st->unseen); break;
 	case IMAP_STATUS_DELETED: buf_printf(line, "%" PRIu32, st->deleted); break;
 	case IMAP_STATUS_SIZE: buf_printf(line, "%" PRIu64, st->size); break;
+	/* RFC 9208 4.1.4: the exact bytes an EXPUNGE would free (octets, as
+	 * RFC 9208 7 gives no unit; the sum of RFC822.SIZE it permits). */
+	case IMAP_STATUS_DELETED_STORAGE: buf_printf(line, "%" PRIu64, st->deleted_size); break;
 	case IMAP_STATUS_HIGHESTMODSEQ: buf_printf(line, "%" PRIu64, st->highestmodseq); break;
 	case IMAP_STATUS_APPENDLIMIT:
 		/* RFC 7889 4: the limit that applies to this mailbox; one

@@ -21,6 +21,7 @@ enum imap_status_item {
 	IMAP_STATUS_SIZE,          /* RFC 8438 */
 	IMAP_STATUS_HIGHESTMODSEQ, /* RFC 7162 3.1.6 */
 	IMAP_STATUS_APPENDLIMIT,   /* RFC 7889 */
+	IMAP_STATUS_DELETED_STORAGE, /* RFC 9208 4.1.4 */
 	IMAP_STATUS_ITEM_COUNT
 };
 
@@ -33,7 +34,7 @@ struct imap_status_items {
 /* "(" status-att *(SP status-att) ")"   (RFC 9051 9)
  * status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" /
  *              "DELETED" / "SIZE" / "RECENT" / "HIGHESTMODSEQ" /
- *              "APPENDLIMIT"
+ *              "APPENDLIMIT" / "DELETED-STORAGE"
  * arg must be a non-empty list of those atoms (any case); a repeated item
  * counts once. False with *error_r (static, safe to send) otherwise. */
 bool imap_status_items_parse(const struct imap_arg *arg,

@@ -293,14 +293,32 @@ static const struct imap_sort_msg *thr_subject_msg(const struct thr_node *n)
 struct thr_subject {
 	const char *subject;
 	struct thr_node *node;
+	struct thr_subject *next;
 };
 
-static struct thr_subject *thr_subject_find(struct thr_subject *tab, size_t n, const char *s)
+/* The subject table of step (5): base subject -> thread, hashed. */
+struct thr_subjects {
+	struct thr_subject **buckets;
+	size_t nbuckets;
+};
+
+static struct thr_subject *thr_subject_find(struct thr_subjects *t, const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(tab[i].subject, s) == 0)
-			return &tab[i];
+	for (struct thr_subject *e = t->buckets[thr_hash(s, t->nbuckets)]; e; e = e->next)
+		if (strcmp(e->subject, s) == 0)
+			return e;
 	return NULL;
+}
+
+static void thr_subject_add(struct arena *a, struct thr_subjects *t, const char *s,
+			    struct thr_node *node)
+{
+	struct thr_subject *e = arena_alloc(a, sizeof(*e));
+	unsigned b = thr_hash(s, t->nbuckets);
+	e->subject = s;
+	e->node = node;
+	e->next = t->buckets[b];
+	t->buckets[b] = e;
 }
 
 /* Step (5): merge top-level threads that share a base subject. */
@@ -309,16 +327,15 @@ static struct thr_node *thr_merge_subjects(struct arena *a, struct thr_node *roo
 	size_t n = 0;
 	for (struct thr_node *r = roots; r; r = r->next)
 		n++;
-	struct thr_subject *tab = arena_alloc(a, (n ? n : 1) * sizeof(*tab));
-	size_t used = 0;
+	struct thr_subjects tab = { .nbuckets = n * 2 + 17 };
+	tab.buckets = arena_zalloc(a, tab.nbuckets * sizeof(*tab.buckets));
 	for (struct thr_node *r = roots; r; r = r->next) {
 		const struct imap_sort_msg *m = thr_subject_msg(r);
 		if (m == NULL || m->subject[0] == '\0')
 			continue;
-		struct thr_subject *e = thr_subject_find(tab, used, m->subject);
+		struct thr_subject *e = thr_subject_find(&tab, m->subject);
 		if (e == NULL) {
-			tab[used].subject = m->subject;
-			tab[used++].node = r;
+			thr_subject_add(a, &tab, m->subject, r);
 		} else if (e->node->msg != NULL &&
 			   (r->msg == NULL || (e->node->msg->is_reply && !r->msg->is_reply))) {
 			e->node = r;
@@ -330,7 +347,7 @@ static struct thr_node *thr_merge_subjects(struct arena *a, struct thr_node *roo
 		r->next = NULL;
 		const struct imap_sort_msg *m = thr_subject_msg(r);
 		struct thr_subject *e = m != NULL && m->subject[0] != '\0'
-						? thr_subject_find(tab, used, m->subject) : NULL;
+						? thr_subject_find(&tab, m->subject) : NULL;
 		if (e == NULL || e->node == r) {
 			*tail = r;
 			tail = &r->next;

@@ -7,11 +7,21 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LISTENER_BACKLOG 1024
+#define LISTENER_UNIX_MAX 16
 
 static char listener_error[300];
+
+/* Unix sockets bound so far: later opens of the same path duplicate. */
+static struct {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd;
+} listener_unix[LISTENER_UNIX_MAX];
+static size_t listener_unix_count;
 
 bool listener_parse_spec(const char *spec, char *host, size_t host_size,
 			 char *port, size_t port_size)
@@ -66,8 +76,63 @@ static int listener_bind_one(const struct addrinfo *ai)
 	return fd;
 }
 
+/* Removes a socket file no process accepts on any more (left by a crash),
+ * so that bind can create it again. Anything else is left for bind to
+ * refuse. */
+static void listener_unix_remove_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	if (lstat(sun->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) < 0 && errno == ECONNREFUSED)
+		unlink(sun->sun_path);
+	close(fd);
+}
+
+static int listener_unix_fail(const char *what, const char *path, const char **error_r)
+{
+	snprintf(listener_error, sizeof(listener_error), "%s %s: %s", what, path, strerror(errno));
+	*error_r = listener_error;
+	return -1;
+}
+
+static int listener_open_unix(const char *path, const char **error_r)
+{
+	for (size_t i = 0; i < listener_unix_count; i++) {
+		if (strcmp(listener_unix[i].path, path) != 0)
+			continue;
+		int fd = fcntl(listener_unix[i].fd, F_DUPFD_CLOEXEC, 0);
+		return fd >= 0 ? fd : listener_unix_fail("dup", path, error_r);
+	}
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path) || listener_unix_count == LISTENER_UNIX_MAX) {
+		errno = ENAMETOOLONG;
+		return listener_unix_fail("listen on", path, error_r);
+	}
+	strcpy(sun.sun_path, path);
+	listener_unix_remove_stale(&sun);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return listener_unix_fail("socket for", path, error_r);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return listener_unix_fail("bind", path, error_r);
+	}
+	strcpy(listener_unix[listener_unix_count].path, path);
+	listener_unix[listener_unix_count++].fd = fd;
+	return fd;
+}
+
 int listener_open(const char *spec, const char **error_r)
 {
+	if (spec[0] == '/')
+		return listener_open_unix(spec, error_r);
 	char host[256], port[16];
 	if (!listener_parse_spec(spec, host, sizeof(host), port, sizeof(port))) {
 		snprintf(listener_error, sizeof(listener_error),

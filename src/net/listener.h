@@ -3,7 +3,16 @@
 
 /* Listening sockets. "host:port", "[v6addr]:port" or "*:port". Each worker
  * binds its own socket to the same address with SO_REUSEPORT so the kernel
- * spreads connections between workers (DESIGN.md §3). */
+ * spreads connections between workers (DESIGN.md §3).
+ *
+ * An absolute path ("/run/petrel/lmtp") is a unix stream socket, mode 0666
+ * (who may connect is decided by the directory's permissions). A path
+ * cannot be bound twice, so the first listener_open of a path binds it and
+ * later calls for the same path (one per worker) return duplicates of that
+ * socket; the workers then take turns accepting. A socket file left by a
+ * process that is gone is replaced; one that still accepts connections
+ * makes the bind fail with EADDRINUSE. Not thread-safe: open listeners from
+ * one thread (the main thread, at start-up). */
 
 #include <stdbool.h>
 #include <sys/socket.h>

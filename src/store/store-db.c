@@ -102,11 +102,63 @@ static const char store_schema_v1[] =
 	" DELETE FROM email_text WHERE rowid = OLD.id;"
 	" END;";
 
+/* Version 2. QUOTA (RFC 9208): the user's limits live beside the usage
+ * counters they are checked against (NULL: no limit; STORAGE in KiB, the
+ * protocol's unit). The import ledger remembers what petrel import stored,
+ * keyed by target mailbox, source content hash and occurrence, so that an
+ * interrupted import can be run again without duplicating messages; its
+ * rows are written in the same transaction as the messages. */
+static const char store_schema_v2[] =
+	"ALTER TABLE account ADD COLUMN quota_storage_kib INTEGER;"
+	"ALTER TABLE account ADD COLUMN quota_messages INTEGER;"
+	"CREATE TABLE import_ledger ("
+	" key TEXT PRIMARY KEY,"
+	" mailbox_id INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" imported_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Version 3. Each mailbox counts the bytes of its \Deleted messages
+ * (STATUS DELETED-STORAGE, RFC 9208 4.1.4), kept exact by the counter
+ * triggers, which are replaced for that. */
+static const char store_schema_v3[] =
+	"ALTER TABLE mailboxes ADD COLUMN deleted_bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE mailboxes SET deleted_bytes = (SELECT COALESCE(SUM(size), 0)"
+	" FROM messages WHERE mailbox_id = mailboxes.id AND (flags & 8) != 0);"
+	"DROP TRIGGER messages_ai;"
+	"DROP TRIGGER messages_ad;"
+	"DROP TRIGGER messages_au;"
+	"CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages + 1, bytes = bytes + NEW.size,"
+	"  unseen = unseen + ((NEW.flags & 1) = 0),"
+	"  deleted = deleted + ((NEW.flags & 8) != 0),"
+	"  deleted_bytes = deleted_bytes + ((NEW.flags & 8) != 0) * NEW.size"
+	"  WHERE id = NEW.mailbox_id;"
+	" UPDATE account SET messages = messages + 1, bytes = bytes + NEW.size;"
+	" END;"
+	"CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages - 1, bytes = bytes - OLD.size,"
+	"  unseen = unseen - ((OLD.flags & 1) = 0),"
+	"  deleted = deleted - ((OLD.flags & 8) != 0),"
+	"  deleted_bytes = deleted_bytes - ((OLD.flags & 8) != 0) * OLD.size"
+	"  WHERE id = OLD.mailbox_id;"
+	" UPDATE account SET messages = messages - 1, bytes = bytes - OLD.size;"
+	" END;"
+	"CREATE TRIGGER messages_au AFTER UPDATE OF flags ON messages BEGIN"
+	" UPDATE mailboxes SET"
+	"  unseen = unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),"
+	"  deleted = deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0),"
+	"  deleted_bytes = deleted_bytes + ((NEW.flags & 8) != 0) * NEW.size"
+	"   - ((OLD.flags & 8) != 0) * OLD.size"
+	"  WHERE id = NEW.mailbox_id;"
+	" END;";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. A
  * release that changes the schema appends one entry; entries are never
  * edited once shipped. */
 static const char *const store_migrations[] = {
 	store_schema_v1,
+	store_schema_v2,
+	store_schema_v3,
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -13,7 +13,7 @@
 #define STORE_MAILBOX_COLUMNS \
 	"id, objectid, uidvalidity, uidnext, highestmodseq, messages, unseen," \
 	" deleted, bytes, special_use, noselect, generation, recent_uid," \
-	" expunge_floor FROM mailboxes"
+	" expunge_floor, deleted_bytes FROM mailboxes"
 
 static void store_mailbox_row_read(sqlite3_stmt *st,
 				   struct store_mailbox_row *row)
@@ -35,6 +35,7 @@ static void store_mailbox_row_read(sqlite3_stmt *st,
 	row->generation = (uint64_t)sqlite3_column_int64(st, 11);
 	row->recent_uid = (uint32_t)sqlite3_column_int64(st, 12);
 	row->expunge_floor = (uint64_t)sqlite3_column_int64(st, 13);
+	row->deleted_bytes = (uint64_t)sqlite3_column_int64(st, 14);
 }
 
 static int store_mailbox_row_step(struct store_user *u, sqlite3_stmt *st,
@@ -411,6 +412,7 @@ static void store_mailbox_status_fill(const struct store_mailbox_row *row,
 	status->unseen = row->unseen;
 	status->deleted = row->deleted;
 	status->size = row->bytes;
+	status->deleted_size = row->deleted_bytes;
 	status->special_use = row->special_use;
 	status->noselect = row->noselect;
 	status->generation = row->generation;

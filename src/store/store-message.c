@@ -508,8 +508,15 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 	struct store_mailbox_row row;
 	uint32_t first_uid;
 	uint64_t modseq;
+	uint64_t add_bytes = 0;
+	for (size_t i = 0; i < count; i++)
+		add_bytes += msgs[i].blob->size;
 	enum store_error err = store_mailbox_need_selectable(u, mailbox_id, &row,
 							     error_r);
+	/* RFC 9208 4.3.1: checked under the write lock, so two sessions
+	 * cannot both take the last room. */
+	if (err == STORE_OK)
+		err = store_quota_need_room(u, add_bytes, count, error_r);
 	if (err == STORE_OK)
 		err = store_mailbox_reserve_uids(u, mailbox_id, (uint32_t)count,
 						 &first_uid, error_r);
@@ -536,6 +543,9 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 						 &msg.email_id, error_r);
 		if (err == STORE_OK)
 			err = store_msg_insert(u, mailbox_id, &msg, error_r);
+		if (err == STORE_OK && msgs[i].import_key != NULL)
+			err = store_import_record(u, msgs[i].import_key, mailbox_id,
+						  msg.uid, error_r);
 		if (err == STORE_OK)
 			uids_r[i] = msg.uid;
 	}
@@ -851,11 +861,13 @@ enum store_error store_msg_set_flags(struct store_user *u, uint64_t mailbox_id,
 
 /* ---- COPY, MOVE, EXPUNGE ---- */
 
+/* check_quota false for a move: the copies replace the originals, so the
+ * user's usage does not change. */
 static enum store_error store_msg_copy_locked(struct store_user *u,
 					      uint64_t src_id,
 					      const struct store_uid_range *ranges,
 					      size_t range_count, uint64_t dst_id,
-					      struct arena *a,
+					      bool check_quota, struct arena *a,
 					      struct store_uid_map *map,
 					      const char **error_r)
 {
@@ -875,6 +887,14 @@ static enum store_error store_msg_copy_locked(struct store_user *u,
 	map->dst_uids = arena_alloc(a, (rows.count + 1) * sizeof(uint32_t));
 	if (rows.count == 0)
 		return STORE_OK;
+	if (check_quota) {
+		uint64_t add_bytes = 0;
+		for (size_t i = 0; i < rows.count; i++)
+			add_bytes += rows.rows[i].size;
+		err = store_quota_need_room(u, add_bytes, rows.count, error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	uint32_t first_uid;
 	uint64_t modseq;
 	err = store_mailbox_reserve_uids(u, dst_id, (uint32_t)rows.count,
@@ -907,7 +927,7 @@ enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_msg_copy_locked(u, src_mailbox_id, ranges, range_count,
-					    dst_mailbox_id, a, map_r, error_r);
+					    dst_mailbox_id, true, a, map_r, error_r);
 	if (err != STORE_OK) {
 		memset(map_r, 0, sizeof(*map_r));
 		return store_db_rollback(u, err);
@@ -928,7 +948,7 @@ enum store_error store_msg_move(struct store_user *u, uint64_t src_mailbox_id,
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_msg_copy_locked(u, src_mailbox_id, ranges, range_count,
-					    dst_mailbox_id, a, map_r, error_r);
+					    dst_mailbox_id, false, a, map_r, error_r);
 	if (err == STORE_OK && map_r->count > 0) {
 		/* RFC 6851 §3.3: the source messages are expunged in the same
 		 * transaction, so no client ever sees both or neither. */

@@ -122,6 +122,7 @@ struct store_mailbox_row {
 	uint64_t generation;
 	uint32_t recent_uid;
 	uint64_t expunge_floor;
+	uint64_t deleted_bytes;
 };
 
 /* 1 found, 0 not found, -1 error (*err_r set). */
@@ -177,6 +178,17 @@ void store_keywords_split(struct arena *a, const char *s,
 enum store_error store_msg_all_uids(struct store_user *u, uint64_t mailbox_id,
 				    struct arena *a, uint32_t **uids_r,
 				    size_t *count_r, const char **error_r);
+
+/* ---- Quota and import ledger (store-quota.c) ---- */
+
+/* Inside a write transaction: OVERQUOTA when adding add_bytes in
+ * add_messages messages would exceed a limit (store_quota_check's rule). */
+enum store_error store_quota_need_room(struct store_user *u, uint64_t add_bytes,
+				       uint64_t add_messages, const char **error_r);
+/* Inside a write transaction: records key as imported into mailbox_id/uid. */
+enum store_error store_import_record(struct store_user *u, const char *key,
+				     uint64_t mailbox_id, uint32_t uid,
+				     const char **error_r);
 
 /* ---- Blobs (store-blob.c) ---- */
 

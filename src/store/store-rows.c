@@ -13,7 +13,7 @@ static enum store_error store_rows_fill(struct store_user *u, uint64_t mailbox_i
 {
 	static const char count_sql[] = "SELECT messages FROM mailboxes WHERE id = ?1";
 	static const char rows_sql[] =
-		"SELECT uid, size, internal_date, tz_offset, keywords FROM messages"
+		"SELECT uid, size, internal_date, tz_offset, keywords, flags, modseq FROM messages"
 		" WHERE mailbox_id = ?1 ORDER BY uid";
 	sqlite3_stmt *st = store_db_stmt(u, count_sql, error_r);
 	if (st == NULL)
@@ -47,6 +47,8 @@ static enum store_error store_rows_fill(struct store_user *u, uint64_t mailbox_i
 		r->size = (uint64_t)sqlite3_column_int64(st, 1);
 		r->internal_date = sqlite3_column_int64(st, 2);
 		r->tz_offset_min = sqlite3_column_int(st, 3);
+		r->flags = (uint32_t)sqlite3_column_int64(st, 5);
+		r->modseq = (uint64_t)sqlite3_column_int64(st, 6);
 		const char *kw = (const char *)sqlite3_column_text(st, 4);
 		r->keywords = NULL;
 		r->keyword_count = 0;

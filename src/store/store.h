@@ -53,7 +53,7 @@ enum store_error {
 	STORE_ERR_ALREADYEXISTS, /* CREATE/RENAME target exists */
 	STORE_ERR_HASCHILDREN,   /* RFC 5530: delete of a \Noselect with children */
 	STORE_ERR_NOPERM,        /* not allowed (e.g. file permissions) */
-	STORE_ERR_OVERQUOTA,     /* reserved for QUOTA (RFC 9208) */
+	STORE_ERR_OVERQUOTA,     /* a QUOTA limit (RFC 9208) would be exceeded */
 	STORE_ERR_TOOBIG,        /* message larger than the writer's limit */
 	STORE_ERR_CANNOT,        /* operation can never succeed (DELETE INBOX,
 				  * RENAME into own child, SELECT \Noselect) */
@@ -138,6 +138,56 @@ enum store_error store_user_delete(const char *data_dir, const char *user,
  * EXPUNGE/DELETE (for QUOTA, RFC 9208 STORAGE and MESSAGE resources). */
 enum store_error store_user_usage(struct store_user *u, uint64_t *bytes_r,
 				  uint64_t *messages_r, const char **error_r);
+
+/* ---- Quota (RFC 9208) --------------------------------------------------- */
+
+/* One quota root per user (the protocol's root ""), over all of the user's
+ * mailboxes. Usage is what store_user_usage counts: STORAGE is the sum of
+ * RFC822.SIZE of every message in every mailbox (a message copied to two
+ * mailboxes counts twice, although its blob is stored once; \Deleted
+ * messages count until they are expunged), MESSAGE the number of messages.
+ * Limits are set by the administrator only (petrel user quota). */
+struct store_quota {
+	uint64_t storage_bytes;     /* usage in bytes (RFC: KiB, rounded up) */
+	uint64_t messages;
+	bool has_storage_limit;
+	uint64_t storage_limit_kib; /* STORAGE limit in units of 1024 octets */
+	bool has_message_limit;
+	uint64_t message_limit;
+};
+
+/* The largest STORAGE limit accepted (its byte count fits in int64). */
+#define STORE_QUOTA_STORAGE_KIB_MAX (INT64_MAX / 1024)
+
+/* Usage and limits, read in one transaction. */
+enum store_error store_quota_get(struct store_user *u,
+				 struct store_quota *quota_r,
+				 const char **error_r);
+
+/* Replaces both limits with those in limits (the usage fields are
+ * ignored). Errors: INVALID (storage limit above
+ * STORE_QUOTA_STORAGE_KIB_MAX or message limit above INT64_MAX). */
+enum store_error store_quota_set(struct store_user *u,
+				 const struct store_quota *limits,
+				 const char **error_r);
+
+/* Would adding extra_bytes in extra_messages messages put the user over a
+ * limit? STORE_OK if not, OVERQUOTA if so (for LMTP and petrel deliver,
+ * before they accept a message; the store enforces the same rule again
+ * inside every APPEND, COPY and MOVE transaction, so a check that passes
+ * here can still fail there when another session fills the quota
+ * meanwhile). The rule: an operation that increases a resource fails when
+ * the result exceeds its limit; one that does not increase it (a MOVE, an
+ * EXPUNGE) never fails for quota, even while the user is over a limit. */
+enum store_error store_quota_check(struct store_user *u, uint64_t extra_bytes,
+				   uint64_t extra_messages, const char **error_r);
+
+/* ---- Import ledger (petrel import) ------------------------------------- */
+
+/* True in *known_r when a message with this ledger key was stored by an
+ * earlier import (see store_append.import_key). */
+enum store_error store_import_known(struct store_user *u, const char *key,
+				   bool *known_r, const char **error_r);
 
 /* A per-thread bounded LRU cache of open handles (DESIGN §3). The handle
  * returned by store_cache_get is owned by the cache and stays valid until the
@@ -251,6 +301,8 @@ struct store_mailbox_status {
 	uint32_t unseen;      /* messages without \Seen */
 	uint32_t deleted;     /* messages with \Deleted */
 	uint64_t size;        /* sum of RFC822.SIZE (STATUS SIZE, RFC 8438) */
+	uint64_t deleted_size; /* the same over messages with \Deleted
+				* (STATUS DELETED-STORAGE, RFC 9208 4.1.4) */
 	unsigned special_use;
 	bool noselect;
 	/* Bumped by every change to the mailbox row that is not a message
@@ -403,10 +455,14 @@ struct store_append {
 	int64_t internal_date;     /* Unix seconds */
 	int tz_offset_min;         /* offset given with it, minutes east */
 	const struct store_msg_meta *meta; /* may be NULL */
+	/* petrel import: recorded in the import ledger in the same
+	 * transaction as the message (NULL: not recorded). */
+	const char *import_key;
 };
 
 /* Appends count messages to the mailbox in one transaction (MULTIAPPEND,
- * RFC 3502: all or nothing). uids_r (room for count) receives the UIDs
+ * RFC 3502: all or nothing). OVERQUOTA when the messages together would
+ * exceed a quota limit (store_quota_check's rule); then nothing is added. uids_r (room for count) receives the UIDs
  * assigned in order; *uidvalidity_r (may be NULL) the mailbox's UIDVALIDITY
  * for APPENDUID (RFC 4315). The new messages share one new MODSEQ.
  * On failure nothing is added and blobs linked for it are released again.
@@ -457,6 +513,8 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
  * and strings from a. Errors: NONEXISTENT. */
 struct store_msg_row {
 	uint32_t uid;
+	uint32_t flags;          /* STORE_FLAG_* */
+	uint64_t modseq;
 	uint64_t size;
 	int64_t internal_date;
 	int tz_offset_min;
@@ -535,7 +593,8 @@ struct store_uid_map {
 /* COPY: new rows in dst pointing at the same blobs, same flags and keywords,
  * new UIDs, one new MODSEQ in dst. An empty set copies nothing and succeeds.
  * Arrays from a. Errors: NONEXISTENT (either mailbox), CANNOT (dst
- * \Noselect), LIMIT. */
+ * \Noselect), LIMIT, OVERQUOTA (the copies would exceed a quota limit;
+ * nothing is copied). */
 enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,
@@ -544,7 +603,8 @@ enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 
 /* MOVE: COPY plus expunge of the source messages in one transaction; the
  * expunges are logged for VANISHED. map_r->src_uids are the UIDs expunged
- * from src. Moving into the same mailbox is CANNOT. */
+ * from src. Moving into the same mailbox is CANNOT. Within one user a
+ * move changes no usage, so it is never refused for quota. */
 enum store_error store_msg_move(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,

@@ -20,6 +20,8 @@ of it is left running.
 Pytest fixture: `dovecot_server` (module scope), one user demo/demo."""
 
 import os
+import shutil
+import tempfile
 import pwd
 import grp
 import signal
@@ -49,10 +51,16 @@ def write_config(directory, users=(("demo", "demo"),), port=None):
     binaries and the dovenull/nobody accounts."""
     directory = os.path.abspath(str(directory))
     port = port or _free_port()
-    run_dir = os.path.join(directory, "run")
+    # Unix socket paths are limited to 108 bytes and test directories are
+    # deep: the runtime directory gets a short path of its own.
+    os.makedirs(directory, exist_ok=True)
+    run_dir = tempfile.mkdtemp(prefix="pdv-", dir="/tmp")
+    os.chmod(run_dir, 0o755)
+    with open(os.path.join(directory, "run_dir"), "w") as f:
+        f.write(run_dir)
     state_dir = os.path.join(directory, "state")
     mail_dir = os.path.join(directory, "mail")
-    for d in (run_dir, state_dir, mail_dir):
+    for d in (state_dir, mail_dir):
         os.makedirs(d, exist_ok=True)
     uid = pwd.getpwnam(MAIL_USER).pw_uid
     gid = grp.getgrnam(MAIL_GROUP).gr_gid
@@ -174,6 +182,14 @@ class Dovecot:
         finally:
             self.out.close()
             self.proc = None
+            self._remove_run_dir()
+
+    def _remove_run_dir(self):
+        try:
+            with open(os.path.join(self.dir, "run_dir")) as f:
+                shutil.rmtree(f.read().strip(), ignore_errors=True)
+        except FileNotFoundError:
+            pass
 
     def log_text(self):
         try:

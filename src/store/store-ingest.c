@@ -1,0 +1,48 @@
+/* Metadata for a finished blob: maps the tmp file and runs the MIME digest
+ * over it. */
+
+#include "store/store-ingest.h"
+#include "store/store-private.h"
+
+#include "mime/mime-digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static void store_ingest_from_digest(const struct mime_digest *d, struct store_msg_meta *meta_r)
+{
+	*meta_r = (struct store_msg_meta){
+		.envelope = d->envelope, .bodystructure = d->bodystructure, .body = d->body,
+		.has_sent_date = d->has_sent_date, .sent_date = d->sent_date,
+		.from = d->from, .to = d->to, .cc = d->cc, .subject = d->subject,
+		.message_id = d->message_id, .in_reply_to = d->in_reply_to,
+		.references = d->references, .header_text = d->header_text,
+		.body_text = d->body_text,
+	};
+}
+
+enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *a,
+				   struct store_msg_meta *meta_r, const char **error_r)
+{
+	struct mime_digest d;
+	if (blob->size == 0) {
+		/* mmap refuses empty files; an empty message has an empty digest. */
+		mime_digest_build(a, (const unsigned char *)"", 0, &d);
+		store_ingest_from_digest(&d, meta_r);
+		return STORE_OK;
+	}
+	int fd = open(blob->tmp_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return store_sys_fail("open blob for digest", blob->tmp_path, errno, error_r);
+	void *map = mmap(NULL, (size_t)blob->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int saved = errno;
+	close(fd);
+	if (map == MAP_FAILED)
+		return store_sys_fail("map blob for digest", blob->tmp_path, saved, error_r);
+	mime_digest_build(a, map, (size_t)blob->size, &d);
+	munmap(map, (size_t)blob->size);
+	store_ingest_from_digest(&d, meta_r);
+	return STORE_OK;
+}

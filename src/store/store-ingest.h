@@ -1,0 +1,21 @@
+#ifndef PETREL_STORE_INGEST_H
+#define PETREL_STORE_INGEST_H
+
+/* Turning a finished message body into what the store keeps beside it
+ * (DESIGN.md §4: parse once at delivery). Shared by every way mail comes
+ * in: IMAP APPEND, LMTP and petrel deliver, so that all of them store the
+ * same metadata for the same bytes. */
+
+#include "store/store.h"
+
+struct arena;
+
+/* Fills *meta_r from the blob's bytes exactly as they will be stored (line
+ * endings already normalised to CRLF by the blob writer), so the offsets in
+ * BODYSTRUCTURE are the stored file's. The file is mapped, not read into
+ * memory. Strings come from a and live until it is reset. Errors: INTERNAL
+ * (the tmp file cannot be opened or mapped). */
+enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *a,
+				   struct store_msg_meta *meta_r, const char **error_r);
+
+#endif
