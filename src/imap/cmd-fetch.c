@@ -38,6 +38,7 @@ struct fetch_ctx {
 	const struct store_msg_row *rows;
 	size_t row_count;
 	bool missing;                 /* some messages were expunged */
+	bool wants_flags;             /* FLAGS is among the items */
 	bool failed;                  /* the tagged answer has been sent */
 };
 
@@ -308,29 +309,6 @@ static bool fetch_item(struct fetch_msg *fm, struct store_user *u,
 	return false;
 }
 
-static bool fetch_wants_flags(const struct fetch_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->req.count; i++)
-		if (ctx->req.items[i].kind == IMAP_FETCH_FLAGS)
-			return true;
-	return false;
-}
-
-static const struct store_msg_row *fetch_row_of(const struct fetch_ctx *ctx, uint32_t uid)
-{
-	size_t lo = 0, hi = ctx->row_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ctx->rows[mid].uid < uid)
-			lo = mid + 1;
-		else if (ctx->rows[mid].uid > uid)
-			hi = mid;
-		else
-			return &ctx->rows[mid];
-	}
-	return NULL;
-}
-
 /* The message's row, from the bulk rows or one lookup. */
 static enum store_error fetch_get_msg(struct imap_cmd *cmd, struct fetch_ctx *ctx,
 				      struct store_user *u, uint32_t uid, struct store_msg *msg,
@@ -341,7 +319,7 @@ static enum store_error fetch_get_msg(struct imap_cmd *cmd, struct fetch_ctx *ct
 		return store_msg_get(u, cmd->session->selected->mailbox_id, uid, want,
 				     ctx->scratch, msg, error_r);
 	}
-	const struct store_msg_row *r = fetch_row_of(ctx, uid);
+	const struct store_msg_row *r = store_msg_row_find(ctx->rows, ctx->row_count, uid);
 	if (r == NULL)
 		return STORE_ERR_NONEXISTENT;
 	memset(msg, 0, sizeof(*msg));
@@ -386,7 +364,7 @@ static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct st
 		ok = fetch_item(&fm, u, &ctx->req.items[i]);
 	}
 	/* RFC 9051 §6.4.5: a \Seen set by this FETCH is reported with it. */
-	if (ok && imap_seqset_contains(&ctx->seen_set, uid) && !fetch_wants_flags(ctx)) {
+	if (ok && imap_seqset_contains(&ctx->seen_set, uid) && !ctx->wants_flags) {
 		struct imap_fetch_item flags = { .kind = IMAP_FETCH_FLAGS };
 		buf_append_char(&fm.line, ' ');
 		fetch_item(&fm, u, &flags);
@@ -499,7 +477,10 @@ static bool fetch_send_vanished(struct imap_cmd *cmd, const char *set_text, uint
 	}
 	imap_seqset_resolve(&spec, sel->uidnext > 1 ? sel->uidnext - 1 : 0, &sel->saved, &known);
 	imap_seqset_spec_free(&spec);
-	bool ok = imap_qresync_send_vanished(cmd, since, &known, NULL);
+	struct store_changes ch;
+	bool ok = imap_qresync_changes(cmd, since, &ch);
+	if (ok)
+		imap_qresync_send_vanished(cmd, &ch, &known, NULL);
 	imap_seqset_free(&known);
 	return ok;
 }
@@ -535,9 +516,12 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 		imap_seqset_free(&uids);
 		return IMAP_CMD_DONE;
 	}
-	for (size_t i = 0; i < ctx->req.count; i++)
+	for (size_t i = 0; i < ctx->req.count; i++) {
 		if (ctx->req.items[i].kind == IMAP_FETCH_MODSEQ)
 			s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 §3.1 */
+		if (ctx->req.items[i].kind == IMAP_FETCH_FLAGS)
+			ctx->wants_flags = true;
+	}
 	if (ctx->req.has_changedsince)
 		s->enabled |= IMAP_ENABLED_CONDSTORE;
 	imap_seqset_init(&ctx->seen_set);

@@ -125,9 +125,12 @@ static bool select_qresync(struct imap_cmd *cmd, struct select_params *p)
 		imap_seqset_resolve(&p->known, maxuid, NULL, &known);
 	else if (maxuid > 0)
 		imap_seqset_add_range(&known, 1, maxuid);
-	bool ok = imap_qresync_send_vanished(cmd, p->modseq, &known,
-					     p->has_match ? &p->match : NULL) &&
-		  imap_qresync_send_changes(cmd, p->modseq, &known);
+	struct store_changes ch;
+	bool ok = imap_qresync_changes(cmd, p->modseq, &ch);
+	if (ok) {
+		imap_qresync_send_vanished(cmd, &ch, &known, p->has_match ? &p->match : NULL);
+		imap_qresync_send_changes(cmd, &ch, &known);
+	}
 	imap_seqset_free(&known);
 	return ok;
 }

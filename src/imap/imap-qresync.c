@@ -45,31 +45,36 @@ static void qresync_add_missing(const struct imap_selected *sel, const struct im
 	}
 }
 
-bool imap_qresync_send_vanished(struct imap_cmd *cmd, uint64_t modseq,
+bool imap_qresync_changes(struct imap_cmd *cmd, uint64_t modseq, struct store_changes *ch_r)
+{
+	struct imap_session *s = cmd->session;
+	const char *error;
+	struct store_user *u = imap_session_store(s, &error);
+	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
+				 : store_mailbox_changes(u, s->selected->mailbox_id, modseq,
+							 cmd->arena, ch_r, &error);
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	return true;
+}
+
+void imap_qresync_send_vanished(struct imap_cmd *cmd, const struct store_changes *ch,
 				const struct imap_seqset *known,
 				const struct imap_qresync_match *match)
 {
 	struct imap_session *s = cmd->session;
 	struct imap_selected *sel = s->selected;
-	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
-	struct store_changes ch;
-	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-				 : store_mailbox_changes(u, sel->mailbox_id, modseq, cmd->arena,
-							 &ch, &error);
-	if (err != STORE_OK) {
-		imap_mailbox_answer_store_error(cmd, err, error);
-		return false;
-	}
 	struct imap_seqset vanished = IMAP_SEQSET_INIT;
-	if (ch.vanished_incomplete) {
+	if (ch->vanished_incomplete) {
 		uint32_t above = match != NULL ? qresync_matched_uid(sel, match) : 0;
 		qresync_add_missing(sel, known, above, &vanished);
 	} else {
-		for (size_t i = 0; i < ch.vanished_count; i++)
-			if (imap_seqset_contains(known, ch.vanished[i]) &&
-			    imap_selected_seq(sel, ch.vanished[i]) == 0)
-				imap_seqset_add(&vanished, ch.vanished[i]);
+		for (size_t i = 0; i < ch->vanished_count; i++)
+			if (imap_seqset_contains(known, ch->vanished[i]) &&
+			    imap_selected_seq(sel, ch->vanished[i]) == 0)
+				imap_seqset_add(&vanished, ch->vanished[i]);
 	}
 	if (!imap_seqset_is_empty(&vanished)) {
 		struct buf line = BUF_INIT;
@@ -79,26 +84,15 @@ bool imap_qresync_send_vanished(struct imap_cmd *cmd, uint64_t modseq,
 		buf_free(&line);
 	}
 	imap_seqset_free(&vanished);
-	return true;
 }
 
-bool imap_qresync_send_changes(struct imap_cmd *cmd, uint64_t modseq,
+void imap_qresync_send_changes(struct imap_cmd *cmd, const struct store_changes *ch,
 			       const struct imap_seqset *known)
 {
 	struct imap_session *s = cmd->session;
 	struct imap_selected *sel = s->selected;
-	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
-	struct store_changes ch;
-	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-				 : store_mailbox_changes(u, sel->mailbox_id, modseq, cmd->arena,
-							 &ch, &error);
-	if (err != STORE_OK) {
-		imap_mailbox_answer_store_error(cmd, err, error);
-		return false;
-	}
-	for (size_t i = 0; i < ch.changed_count; i++) {
-		const struct store_msg_flags *m = &ch.changed[i];
+	for (size_t i = 0; i < ch->changed_count; i++) {
+		const struct store_msg_flags *m = &ch->changed[i];
 		uint32_t seq = imap_selected_seq(sel, m->uid);
 		if (seq == 0 || !imap_seqset_contains(known, m->uid))
 			continue;
@@ -111,5 +105,4 @@ bool imap_qresync_send_changes(struct imap_cmd *cmd, uint64_t modseq,
 		buf_free(&line);
 		imap_selected_note_flags(sel, m->uid, m->flags, m->modseq);
 	}
-	return true;
 }

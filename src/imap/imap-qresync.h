@@ -18,17 +18,22 @@ struct imap_qresync_match {
 	struct imap_seqset uids;
 };
 
-/* Sends "* VANISHED (EARLIER) uids" for the UIDs in known that were
- * expunged after modseq. When the store's expunge log no longer reaches
- * back that far, every known UID that does not exist any more is reported
- * (never too few: RFC 7162 §3.2.5.1), narrowed by match when given. */
-bool imap_qresync_send_vanished(struct imap_cmd *cmd, uint64_t modseq,
+/* Reads what changed in the selected mailbox after modseq (one query, for
+ * both senders below). False when the command has been answered NO. */
+struct store_changes;
+bool imap_qresync_changes(struct imap_cmd *cmd, uint64_t modseq, struct store_changes *ch_r);
+
+/* Sends "* VANISHED (EARLIER) uids" for the UIDs in known that ch reports
+ * expunged. When the store's expunge log no longer reaches back that far,
+ * every known UID that does not exist any more is reported (never too few:
+ * RFC 7162 §3.2.5.1), narrowed by match when given. */
+void imap_qresync_send_vanished(struct imap_cmd *cmd, const struct store_changes *ch,
 				const struct imap_seqset *known,
 				const struct imap_qresync_match *match);
 
 /* Sends "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for the messages in
- * known whose MODSEQ is above modseq. */
-bool imap_qresync_send_changes(struct imap_cmd *cmd, uint64_t modseq,
+ * known that ch reports changed. */
+void imap_qresync_send_changes(struct imap_cmd *cmd, const struct store_changes *ch,
 			       const struct imap_seqset *known);
 
 #endif

@@ -739,26 +739,11 @@ struct search_eval {
 	size_t row_count;
 };
 
-static const struct store_msg_row *search_row_of(const struct search_eval *ev, uint32_t uid)
-{
-	size_t lo = 0, hi = ev->row_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ev->rows[mid].uid < uid)
-			lo = mid + 1;
-		else if (ev->rows[mid].uid > uid)
-			hi = mid;
-		else
-			return &ev->rows[mid];
-	}
-	return NULL;
-}
-
 /* Serves a row-only load from the bulk rows: a UID missing there was
  * expunged before the search began. */
 static bool search_load_row_bulk(struct search_eval *ev)
 {
-	const struct store_msg_row *r = search_row_of(ev, ev->uid);
+	const struct store_msg_row *r = store_msg_row_find(ev->rows, ev->row_count, ev->uid);
 	if (r == NULL) {
 		ev->gone = true;
 		return false;

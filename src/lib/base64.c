@@ -25,7 +25,7 @@ void base64_encode(struct buf *out, const void *data, size_t len)
 	}
 }
 
-static int base64_value(unsigned char c)
+int base64_char_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -55,7 +55,7 @@ bool base64_decode(struct buf *out, const void *data, size_t len)
 			} else {
 				if (pad > 0)
 					return false; /* data after '=' */
-				v[k] = base64_value(p[i + k]);
+				v[k] = base64_char_value(p[i + k]);
 				if (v[k] < 0)
 					return false;
 			}

@@ -2,26 +2,12 @@
  * UTF-8 through iconv, and RFC 2047 encoded-word decoding. */
 
 #include "mime/mime-private.h"
+#include "lib/base64.h"
 #include "lib/buf.h"
 
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
-
-static int mime_base64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 bool mime_base64_decode(struct buf *out, const unsigned char *in, size_t len)
 {
@@ -60,7 +46,7 @@ bool mime_base64_decode(struct buf *out, const unsigned char *in, size_t len)
 			}
 			continue;
 		}
-		int v = mime_base64_value(c);
+		int v = base64_char_value(c);
 		if (v < 0 || pad > 0) {
 			ok = false;
 			continue;

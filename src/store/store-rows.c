@@ -75,3 +75,19 @@ enum store_error store_mailbox_rows(struct store_user *u, uint64_t mailbox_id, s
 		return store_db_commit(u, error_r);
 	return store_db_rollback(u, err);
 }
+
+const struct store_msg_row *store_msg_row_find(const struct store_msg_row *rows, size_t count,
+					       uint32_t uid)
+{
+	size_t lo = 0, hi = count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rows[mid].uid < uid)
+			lo = mid + 1;
+		else if (rows[mid].uid > uid)
+			hi = mid;
+		else
+			return &rows[mid];
+	}
+	return NULL;
+}

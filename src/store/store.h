@@ -524,6 +524,10 @@ struct store_msg_row {
 enum store_error store_mailbox_rows(struct store_user *u, uint64_t mailbox_id, struct arena *a,
 				    struct store_msg_row **rows_r, size_t *count_r,
 				    const char **error_r);
+/* The row of uid in rows (ascending, as store_mailbox_rows gives them), or
+ * NULL. */
+const struct store_msg_row *store_msg_row_find(const struct store_msg_row *rows, size_t count,
+					       uint32_t uid);
 
 /* Opens the message body read-only; *fd_r is the caller's to close, and
  * *size_r (may be NULL) its size. The file stays readable even if the
