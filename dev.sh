@@ -12,7 +12,27 @@ PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   alpine python3-imaplib2 libmail-imapclient-perl libmail-imaptalk-perl libnet-imap-simple-perl libnet-imap-client-perl
   libio-socket-ssl-perl php-cli php-imap ruby golang-go golang-github-emersion-go-imap-dev
   openjdk-17-jdk-headless libjakarta-mail-java nodejs
-  postfix swaks)
+  roundcube-core roundcube-sqlite3 chromium
+  postfix swaks inn2)
+
+# Debian's inn2 (the real news server tests/proto/test_news.py runs from a
+# configuration of its own) does not configure on a host whose name has no
+# domain, as in containers: its postinst asks innconfval for paths, which
+# refuses such a name. So it is installed first, on its own, and when that
+# fails, configured again with a copy of its inn.conf that names a domain
+# (INNCONF), leaving /etc/news as the package made it. The second try can
+# stop at newaliases (an MTA installed without configuration) after adding
+# the usenet alias, so there is a third.
+install_inn2() {
+  apt-get install -y -qq --no-install-recommends inn2 || true
+  dpkg-query -W -f='${Status}' inn2 2>/dev/null | grep -q "install ok installed" && return 0
+  local conf
+  conf=$(mktemp)
+  cp /etc/news/inn.conf "$conf"
+  echo "domain: localdomain" >> "$conf"
+  INNCONF=$conf dpkg --configure inn2 || INNCONF=$conf dpkg --configure inn2
+  rm -f "$conf"
+}
 
 install_deps() {
   local missing=()
@@ -22,7 +42,11 @@ install_deps() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Roundcube (client suite) brings its own SQLite database; keep its
+    # package from setting one up in a system database server.
+    echo "roundcube-core roundcube/dbconfig-install boolean false" | debconf-set-selections
     apt-get update -qq
+    if [[ " ${missing[*]} " == *" inn2 "* ]]; then install_inn2; fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
 }

@@ -88,8 +88,10 @@ bool userdb_name_valid(const char *name, const char **reason_r)
 		*reason_r = "user name is longer than 64 bytes";
 		return false;
 	}
-	if (name[0] == '.' || name[0] == '-') {
-		*reason_r = "user name must not start with '.' or '-'";
+	/* '-', '$' and '#' begin ACL identifiers that are not users (negative
+	 * rights, groups, the public folders' store: RFC 4314, docs/sharing.md). */
+	if (name[0] == '.' || name[0] == '-' || name[0] == '$' || name[0] == '#') {
+		*reason_r = "user name must not start with '.', '-', '$' or '#'";
 		return false;
 	}
 	if (strcasecmp(name, "anyone") == 0) {

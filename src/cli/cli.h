@@ -11,7 +11,10 @@
  * ...) and the loaded configuration (built-in defaults without -c). Error
  * messages go to stderr as "petrel: ..." through cli_error(). */
 
+#include "store/store.h"
+
 #include <stdbool.h>
+#include <stdint.h>
 
 struct petrel_config;
 
@@ -44,6 +47,45 @@ int cli_import(struct petrel_config *cfg, int argc, char **argv);
  * Exit codes: 0, 64, 67 unknown user, 73 PATH cannot be made, 74 write
  * error, 75 store busy. */
 int cli_export(struct petrel_config *cfg, int argc, char **argv);
+
+/* petrel acl get|set|delete (src/cli/cmd-acl.c): a user's or the public
+ * folders' access control lists (RFC 4314, docs/sharing.md). Exit codes:
+ * 0, 64, 65 invalid identifier or rights, 66 no such mailbox, 67 unknown
+ * user, 75 store busy. */
+int cli_acl(struct petrel_config *cfg, int argc, char **argv);
+
+/* petrel group add|del|members|list (src/cli/cmd-group.c): the groups ACLs
+ * name as "$group". Exit codes: 0, 64, 65 invalid name, 66 no such group
+ * or member, 67 unknown user, 75 busy. */
+int cli_group(struct petrel_config *cfg, int argc, char **argv);
+
+/* petrel public create|delete|list|quota (src/cli/cmd-public.c): the public
+ * folders. Exit codes: 0, 64, 65 invalid name, ACL or value, 66 no such
+ * folder, 73 the folder exists, 75 store busy. */
+int cli_public(struct petrel_config *cfg, int argc, char **argv);
+
+/* petrel news pull [-v] | post GROUP (src/cli/cmd-news.c): one pass of the
+ * news feed, or an article posted upstream. Exit codes: 0, 64, 65 article
+ * refused, 75 a server or group failed or another pull runs, 78 no
+ * [news-server] configured. */
+int cli_news(struct petrel_config *cfg, int argc, char **argv);
+
+/* Helpers of the sharing commands, in src/cli/cmd-acl.c. The exit code
+ * for a store error: NONEXISTENT 66, ALREADYEXISTS 73, INVALID, CANNOT
+ * and HASCHILDREN 65, NOPERM 77, INUSE 75, others 70. */
+int cli_store_exit_code(enum store_error err);
+/* 0 when user is a valid name in the user database; otherwise prints why
+ * (prefixed by what) and returns 65, 67, 75 or 70. */
+int cli_user_must_exist(const struct petrel_config *cfg, const char *user, const char *what);
+/* Prints mailbox's ACL of u as "INDENT IDENTIFIER RIGHTS" lines, the
+ * owner's implicit full rights first for a personal store. 0 or an exit
+ * code (after a message). */
+int cli_acl_print(struct store_user *u, const char *mailbox, const char *indent);
+
+/* Quota values (src/cli/cli-parse.c): SIZE is bytes (rounded up to KiB)
+ * or a number with K, M, G or T; N a plain count up to INT64_MAX. */
+bool cli_parse_storage_kib(const char *s, uint64_t *kib_r);
+bool cli_parse_count(const char *s, uint64_t *n_r);
 
 /* A heap string from a printf format; aborts when out of memory. */
 char *cli_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -368,6 +368,8 @@ static void ctl_sessions_print(const struct ctl_table *t, bool json)
 			printf(", \"tls\": %s, \"client_id\": ",
 			       ctl_field_u64(r, "tls") ? "true" : "false");
 			ctl_json_nullable(stdout, ctl_field(r, "client"));
+			fputs(", \"workarounds\": ", stdout);
+			ctl_json_nullable(stdout, ctl_field(r, "workarounds"));
 			fputs(", \"state\": ", stdout);
 			ctl_json_string(stdout, ctl_field(r, "state"));
 			fputs(", \"mailbox\": ", stdout);

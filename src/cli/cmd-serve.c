@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "auth/userdb.h"
 #include "imap/imap-auth.h"
+#include "imap/imap-news-post.h"
 #include "imap/imap-notify.h"
 #include "imap/imap-session.h"
 #include "ctl/ctl-server.h"
@@ -10,6 +11,7 @@
 #include "lmtp/lmtp-session.h"
 #include "net/server.h"
 #include "net/tls.h"
+#include "news/news.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -26,6 +28,11 @@
 #define EX_OSERR 71
 #define EX_CANTCREAT 73
 #define EX_CONFIG 78
+
+/* Threads that make commits durable off the event loops (store.h,
+ * "Durability off the event loop"). Each mostly waits in fdatasync, so a
+ * few more than the cores lets syncs of different users overlap. */
+#define SERVE_SYNC_THREADS 4
 
 static void serve_usage(FILE *out)
 {
@@ -77,6 +84,10 @@ static void serve_sweep_store(const struct petrel_config *cfg)
 		if (store_sweep_orphans(u, 0, &orphans, &error) == STORE_OK && orphans > 0)
 			log_event(LOG_INFO, NULL, "orphans_removed", "user=%s count=%u", names[i], orphans);
 		removed += orphans;
+		/* Texts left unindexed by the last run go to the indexer. */
+		uint64_t waiting = 0;
+		if (store_fts_pending_count(u, &waiting, &error) == STORE_OK && waiting > 0)
+			store_fts_indexer_enqueue(names[i]);
 		store_user_close(&u);
 	}
 	userdb_list_free(names, count);
@@ -134,6 +145,11 @@ static bool serve_after_bind(void *ctx)
 	if (!ctl_server_bind(cfg, &error))
 		log_event(LOG_ERROR, NULL, "ctl_unavailable", "path=%s error=\"%s: %s\"",
 			  cfg->ctl_socket, error, strerror(errno));
+	/* Full-text indexing off APPEND and LMTP (store.h); as the user the
+	 * daemon runs as, since it writes the databases. Without it text is
+	 * indexed inside each APPEND. */
+	if (!store_fts_indexer_start(cfg->data_dir, cfg->store_fts_index_delay_ms, &error))
+		log_event(LOG_ERROR, NULL, "fts_indexer_unavailable", "error=\"%s\"", error);
 	return true;
 }
 
@@ -154,16 +170,22 @@ static void serve_worker_init(struct worker *w)
 	imap_worker_init(w);
 	lmtp_worker_init(w);
 	/* The workers all exist now: the ctl thread may post to them. */
-	if (worker_index(w) == 0)
+	if (worker_index(w) == 0) {
 		ctl_server_start();
+		/* A thread of its own, started once privileges are dropped. */
+		news_daemon_start(server_config());
+	}
 }
 
 static void serve_worker_deinit(struct worker *w)
 {
 	/* The first worker to stop stops ctl, before any worker is freed. */
 	ctl_server_stop();
+	news_daemon_stop();
 	lmtp_worker_deinit(w);
 	imap_worker_deinit(w);
+	/* No sync may finish into this worker after it is freed. */
+	store_sync_thread_end();
 }
 
 int cli_serve(struct petrel_config *cfg, int argc, char **argv)
@@ -178,6 +200,8 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	}
 	log_set_level(cfg->log_level);
 	server_block_signals();
+	store_set_expunge_log_limits(cfg->store_expunge_log_max_age,
+				     cfg->store_expunge_log_max_entries);
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s/tmp", cfg->data_dir);
 	if (!serve_make_dir(cfg->data_dir) || !serve_make_dir(tmp))
@@ -199,8 +223,11 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 		return EX_CONFIG;
 	}
 	imap_auth_init(cfg);
+	imap_news_post_init(cfg);
 	imap_notify_init();
 	ctl_server_init(cfg);
+	/* After the sweep, whose handles commit the usual way. */
+	store_sync_behind_start(SERVE_SYNC_THREADS);
 	struct server_hooks hooks = {
 		.worker_init = serve_worker_init,
 		.worker_deinit = serve_worker_deinit,
@@ -209,7 +236,11 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	};
 	int rc = server_run(cfg, listens, n, &hooks);
 	ctl_server_deinit();
+	imap_news_post_deinit();
 	imap_auth_deinit();
+	/* The workers are gone: nothing appends any more. */
+	store_fts_indexer_stop();
+	store_sync_behind_stop();
 	tls_deinit();
 	free(listens);
 	return rc == 0 ? EX_OK : EX_OSERR;

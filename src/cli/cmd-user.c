@@ -230,48 +230,6 @@ static const char cli_user_quota_usage[] =
 	"Exit: 0 ok, 64 bad usage, 65 invalid value, 67 no such user,\n"
 	"75 mail store busy.\n";
 
-/* SIZE: digits with an optional K, M, G or T suffix, in KiB rounded up. */
-static bool cli_quota_parse_storage(const char *s, uint64_t *kib_r)
-{
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return false;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno != 0)
-		return false;
-	unsigned shift = 0;
-	if (*end != '\0') {
-		const char *units = "KMGT";
-		const char *u = strchr(units, end[0] & ~0x20);
-		if (u == NULL || end[1] != '\0')
-			return false;
-		shift = 10 * (unsigned)(u - units + 1);
-	}
-	if (shift == 0) {
-		*kib_r = n / 1024 + (n % 1024 != 0);
-		return true;
-	}
-	shift -= 10;
-	if (shift > 0 && n > (UINT64_MAX >> shift))
-		return false;
-	*kib_r = (uint64_t)n << shift;
-	return *kib_r <= (uint64_t)STORE_QUOTA_STORAGE_KIB_MAX;
-}
-
-static bool cli_quota_parse_count(const char *s, uint64_t *n_r)
-{
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return false;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n > (unsigned long long)INT64_MAX)
-		return false;
-	*n_r = n;
-	return true;
-}
-
 static int cli_quota_store_exit(enum store_error err)
 {
 	switch (err) {
@@ -337,7 +295,7 @@ static int cli_user_quota(struct petrel_config *cfg, int argc, char **argv)
 	bool set_storage = storage != NULL, set_messages = messages != NULL;
 	if (set_storage && strcmp(storage, "none") != 0) {
 		limits.has_storage_limit = true;
-		if (!cli_quota_parse_storage(storage, &limits.storage_limit_kib)) {
+		if (!cli_parse_storage_kib(storage, &limits.storage_limit_kib)) {
 			cli_error("user quota: invalid storage limit '%s' "
 				  "(bytes, or a number with K, M, G or T, or none)", storage);
 			return EX_DATAERR;
@@ -345,29 +303,18 @@ static int cli_user_quota(struct petrel_config *cfg, int argc, char **argv)
 	}
 	if (set_messages && strcmp(messages, "none") != 0) {
 		limits.has_message_limit = true;
-		if (!cli_quota_parse_count(messages, &limits.message_limit)) {
+		if (!cli_parse_count(messages, &limits.message_limit)) {
 			cli_error("user quota: invalid message limit '%s' (a number, or none)",
 				  messages);
 			return EX_DATAERR;
 		}
 	}
 
-	struct userdb *db;
-	char *db_error;
-	bool busy;
-	if (!userdb_open(cfg->data_dir, NULL, &db, &db_error, &busy)) {
-		cli_error("%s", db_error);
-		free(db_error);
-		return busy ? EX_TEMPFAIL : EX_CANTCREAT;
-	}
-	const char *error;
-	enum userdb_result r = userdb_exists(db, name, &error);
-	if (r != USERDB_OK)
-		cli_error("user quota %s: %s", name, error);
-	userdb_close(&db);
-	if (r != USERDB_OK)
-		return cli_user_exit_code(r);
+	int exists = cli_user_must_exist(cfg, name, "user quota");
+	if (exists != 0)
+		return exists;
 
+	const char *error;
 	struct store_user *u;
 	enum store_error err = store_user_open(cfg->data_dir, name, &u, &error);
 	struct store_quota q;

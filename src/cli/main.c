@@ -25,6 +25,10 @@ static const char cli_main_usage[] =
 	"  serve              run the IMAP, IMAPS and LMTP server\n"
 	"  deliver            store a message read from standard input\n"
 	"  user               add, change, delete and list users; quotas\n"
+	"  acl                show and change who may use a mailbox (sharing)\n"
+	"  group              groups of users that ACLs name as $group\n"
+	"  public             create, delete and list public folders; quota\n"
+	"  news               pull newsgroups into public folders now\n"
 	"  import             copy a Maildir or mbox into a user's mailboxes\n"
 	"  export             write a user's mailboxes as a Maildir\n"
 	"  ctl                talk to the running daemon: sessions, trace, stats\n"
@@ -136,7 +140,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "user") != 0 &&
 	    strcmp(command, "deliver") != 0 && strcmp(command, "ctl") != 0 &&
-	    strcmp(command, "import") != 0 && strcmp(command, "export") != 0)
+	    strcmp(command, "import") != 0 && strcmp(command, "export") != 0 &&
+	    strcmp(command, "acl") != 0 && strcmp(command, "group") != 0 &&
+	    strcmp(command, "public") != 0 && strcmp(command, "news") != 0)
 		return cli_usage_error("unknown command", command);
 
 	struct petrel_config cfg;
@@ -157,6 +163,10 @@ int main(int argc, char **argv)
 		: strcmp(command, "ctl") == 0 ? cli_ctl(&cfg, cmd_argc, cmd_argv)
 		: strcmp(command, "import") == 0 ? cli_import(&cfg, cmd_argc, cmd_argv)
 		: strcmp(command, "export") == 0 ? cli_export(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "acl") == 0 ? cli_acl(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "group") == 0 ? cli_group(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "public") == 0 ? cli_public(&cfg, cmd_argc, cmd_argv)
+		: strcmp(command, "news") == 0 ? cli_news(&cfg, cmd_argc, cmd_argv)
 		: cli_user(&cfg, cmd_argc, cmd_argv);
 	config_free(&cfg);
 	return ret;

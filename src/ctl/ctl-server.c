@@ -127,6 +127,7 @@ static void ctl_session_row(struct buf *out, struct ctl_session *cs, uint64_t no
 	ctl_proto_field(out, "remote", remote);
 	ctl_proto_field_u64(out, "tls", conn_is_tls(c));
 	ctl_proto_field(out, "client", facts.client_id != NULL ? facts.client_id : "");
+	ctl_proto_field(out, "workarounds", facts.workarounds != NULL ? facts.workarounds : "");
 	ctl_proto_field(out, "state", facts.state);
 	ctl_proto_field(out, "mailbox", facts.mailbox != NULL ? facts.mailbox : "");
 	ctl_proto_field_u64(out, "since_ms", conn_started_ms(c));
@@ -465,7 +466,7 @@ static bool ctl_trace_selector(const struct ctl_request *req, struct ctl_trace_r
 		rule->match = CTL_TRACE_MATCH_USER;
 		snprintf(rule->value, sizeof(rule->value), "%s", user);
 	} else if (address != NULL) {
-		if (strlen(address) >= sizeof(rule->value) || !ctl_cidr_parse(address, &rule->cidr)) {
+		if (strlen(address) >= sizeof(rule->value) || !cidr_parse(address, &rule->cidr)) {
 			*error_r = "invalid address: expected an IP address or ADDRESS/PREFIX";
 			return false;
 		}

@@ -33,6 +33,7 @@ struct ctl_session_facts {
 	const char *state;       /* "not_authenticated", "authenticated", "selected", "logout" */
 	const char *mailbox;     /* selected mailbox or NULL */
 	const char *client_id;   /* "name/version" from ID or NULL */
+	const char *workarounds; /* "name,name" of those applied, or NULL */
 	uint64_t commands;       /* commands run */
 };
 

@@ -157,7 +157,7 @@ bool ctl_trace_rules_match(const char *user, const char *ip, size_t *literal_byt
 			 (r->match == CTL_TRACE_MATCH_USER && user != NULL &&
 			  strcmp(r->value, user) == 0) ||
 			 (r->match == CTL_TRACE_MATCH_ADDRESS && ip != NULL &&
-			  ctl_cidr_match(&r->cidr, ip));
+			  cidr_match(&r->cidr, ip));
 		if (m) {
 			matched = true;
 			if (r->literal_bytes > literal)

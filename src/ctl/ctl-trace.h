@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl/ctl-cidr.h"
+#include "lib/cidr.h"
 
 /* --- Settings (set once at start-up, before any session) ----------------- */
 
@@ -57,7 +57,7 @@ enum ctl_trace_match {
 struct ctl_trace_rule {
 	enum ctl_trace_match match;
 	char value[CTL_TRACE_VALUE_MAX];  /* user name or CIDR text; "" for ALL */
-	struct ctl_cidr cidr;             /* ADDRESS */
+	struct cidr cidr;                 /* ADDRESS */
 	uint64_t expires_ms;              /* wall clock; 0 = until switched off */
 	size_t literal_bytes;
 };

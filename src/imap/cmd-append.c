@@ -1,6 +1,8 @@
+#include "imap/imap-access.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-flags.h"
 #include "imap/imap-mailbox-name.h"
+#include "imap/imap-news-post.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-seqset.h"
 #include "lib/arena.h"
@@ -171,18 +173,15 @@ static void append_answer_ok(struct imap_cmd *cmd, uint32_t uidvalidity, const u
 
 /* Stores the parsed messages in one transaction (MULTIAPPEND is all or
  * nothing, RFC 3502 §6.3.11). */
-static void append_store(struct imap_cmd *cmd, const char *mailbox, struct append_msg *msgs,
-			 size_t count)
+static void append_store(struct imap_cmd *cmd, const struct imap_mailbox *target,
+			 struct append_msg *msgs, size_t count)
 {
 	struct imap_session *s = cmd->session;
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
-	if (u == NULL) {
-		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
-		return;
-	}
+	const struct imap_mailbox mb = *target;
+	struct store_user *u = mb.store;
 	struct store_mailbox_status st;
-	enum store_error err = store_mailbox_status(u, mailbox, &st, &error);
+	enum store_error err = store_mailbox_status(u, mb.ref.name, &st, &error);
 	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
 		/* RFC 9051 §6.3.12: the client may CREATE and try again. */
 		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
@@ -190,6 +189,8 @@ static void append_store(struct imap_cmd *cmd, const char *mailbox, struct appen
 	}
 	struct store_append *apps = arena_zalloc(cmd->arena, count * sizeof(*apps));
 	for (size_t i = 0; err == STORE_OK && i < count; i++) {
+		/* RFC 4314 §4: flags without their right are dropped. */
+		imap_flags_filter(&msgs[i].flags, mb.rights);
 		err = append_write_blob(s, &msgs[i], &error);
 		apps[i] = (struct store_append){
 			.blob = msgs[i].blob, .flags = msgs[i].flags.flags,
@@ -209,6 +210,25 @@ static void append_store(struct imap_cmd *cmd, const char *mailbox, struct appen
 		return;
 	}
 	append_answer_ok(cmd, uidvalidity, uids, count);
+}
+
+/* APPEND into a news folder posts the article upstream (imap-news-post.h):
+ * with the "p" right (RFC 4314 §2.1), one article at a time, since a
+ * news server cannot take several all or nothing. */
+static enum imap_cmd_result append_post(struct imap_cmd *cmd, const struct imap_mailbox *mb,
+					const char *group, struct append_msg *msgs, size_t count)
+{
+	if (!(mb->rights & STORE_RIGHT_POST)) {
+		imap_mailbox_answer_noperm(cmd, STORE_RIGHT_POST, mb->rights);
+		return IMAP_CMD_DONE;
+	}
+	if (count != 1) {
+		imap_cmd_no(cmd, "CANNOT", "Post one article at a time");
+		return IMAP_CMD_DONE;
+	}
+	imap_flags_filter(&msgs[0].flags, mb->rights);
+	return imap_news_post(cmd, mb, group, msgs[0].data, msgs[0].len, &msgs[0].flags,
+			      msgs[0].has_date, msgs[0].date, msgs[0].tz_offset_min);
 }
 
 /* append = "APPEND" SP mailbox 1*append-message   (RFC 3502 §6.3.11) */
@@ -246,7 +266,17 @@ enum imap_cmd_result cmd_append(struct imap_cmd *cmd)
 			return IMAP_CMD_DONE;
 		}
 	}
-	append_store(cmd, mailbox, msgs, count);
+	struct imap_mailbox mb;
+	enum imap_cmd_result result = IMAP_CMD_DONE;
+	if (imap_mailbox_access(cmd, mailbox, 0, &mb)) {
+		const char *group = imap_news_post_group(cmd, &mb);
+		if (group != NULL)
+			result = append_post(cmd, &mb, group, msgs, count);
+		else if (!(mb.rights & STORE_RIGHT_INSERT))
+			imap_mailbox_answer_noperm(cmd, STORE_RIGHT_INSERT, mb.rights);
+		else
+			append_store(cmd, &mb, msgs, count);
+	}
 	append_release(msgs, count);
-	return IMAP_CMD_DONE;
+	return result;
 }

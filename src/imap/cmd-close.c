@@ -3,7 +3,8 @@
 #include "imap/imap-selected.h"
 
 /* "CLOSE" (RFC 9051 §6.4.1): expunges \Deleted messages when the mailbox is
- * read-write, sends no EXPUNGE responses, and leaves the selected state. */
+ * read-write (and the "e" right is there), sends no EXPUNGE responses, and
+ * leaves the selected state. */
 enum imap_cmd_result cmd_close(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
@@ -11,9 +12,10 @@ enum imap_cmd_result cmd_close(struct imap_cmd *cmd)
 		imap_cmd_bad(cmd, NULL, "CLOSE takes no arguments");
 		return IMAP_CMD_DONE;
 	}
-	if (!s->selected->readonly) {
-		const char *error;
-		struct store_user *u = imap_session_store(s, &error);
+	const char *error;
+	struct store_user *u = imap_selected_store(s, &error);
+	/* RFC 4314 §4: without "e" the expunge is skipped, not refused. */
+	if (!s->selected->readonly && (s->selected->rights & STORE_RIGHT_EXPUNGE)) {
 		uint32_t *uids;
 		size_t count;
 		enum store_error err = u == NULL ? STORE_ERR_INTERNAL

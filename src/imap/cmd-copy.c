@@ -1,4 +1,6 @@
+#include "imap/imap-access.h"
 #include "imap/imap-commands.h"
+#include "imap/imap-flags.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-selected.h"
@@ -11,13 +13,21 @@
  * up to the store call, and the COPYUID code, is shared with MOVE
  * (cmd-move.c). */
 
+/* Where the messages go. */
+struct copy_target {
+	struct imap_mailbox mb;
+	uint64_t id;
+};
+
 /* copy = "COPY" SP sequence-set SP mailbox    (RFC 9051 §9)
  * move = "MOVE" SP sequence-set SP mailbox    (RFC 6851 §5)
- * Syntax errors are BAD; a MOVE out of a read-only mailbox is NO; a target
- * that does not exist (or exists only as \Noselect, which CREATE turns into
- * a mailbox) is NO [TRYCREATE] (RFC 9051 §6.4.7). */
+ * Syntax errors are BAD; a MOVE out of a read-only mailbox is NO, and out
+ * of a shared one needs the "t" and "e" rights there; the target needs
+ * "i" (RFC 4314 §4). A target that does not exist (or exists only as
+ * \Noselect, which CREATE turns into a mailbox) is NO [TRYCREATE]
+ * (RFC 9051 §6.4.7). */
 static bool copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range **ranges_r,
-			 size_t *count_r, uint64_t *dst_id_r)
+			 size_t *count_r, struct copy_target *dst_r)
 {
 	struct imap_session *s = cmd->session;
 	const char *set_text, *mailbox, *data, *error;
@@ -39,15 +49,19 @@ static bool copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range
 		imap_cmd_no(cmd, NULL, "Mailbox is read-only");
 		return false;
 	}
-	if (!imap_mailbox_name_read(cmd, &cmd->args[1], IMAP_MAILBOX_NAME_EXISTING, &mailbox))
-		return false;
-	struct store_user *u = imap_session_store(s, &error);
-	if (u == NULL) {
-		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
+	const unsigned move_rights = STORE_RIGHT_DELETED | STORE_RIGHT_EXPUNGE;
+	if (move)
+		(void)imap_selected_store(s, &error); /* rights as of now */
+	if (move && (s->selected->rights & move_rights) != move_rights) {
+		imap_mailbox_answer_noperm(cmd, move_rights, s->selected->rights);
 		return false;
 	}
+	if (!imap_mailbox_name_read(cmd, &cmd->args[1], IMAP_MAILBOX_NAME_EXISTING, &mailbox) ||
+	    !imap_mailbox_access(cmd, mailbox, STORE_RIGHT_INSERT, &dst_r->mb))
+		return false;
 	struct store_mailbox_status st;
-	enum store_error err = store_mailbox_status(u, mailbox, &st, &error);
+	enum store_error err = store_mailbox_status(dst_r->mb.store, dst_r->mb.ref.name, &st,
+						    &error);
 	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
 		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
 		return false;
@@ -56,7 +70,7 @@ static bool copy_prepare(struct imap_cmd *cmd, bool move, struct store_uid_range
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return false;
 	}
-	*dst_id_r = st.id;
+	dst_r->id = st.id;
 	return true;
 }
 
@@ -86,17 +100,17 @@ const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *
 /* Answers a failed copy or move. A target deleted (or left \Noselect)
  * between the lookup and the store call is still TRYCREATE; a source
  * deleted meanwhile is not. */
-static void copy_answer_store_error(struct imap_cmd *cmd, uint64_t dst_id, enum store_error err,
-				    const char *error)
+static void copy_answer_store_error(struct imap_cmd *cmd, const struct copy_target *dst,
+				    enum store_error err, const char *error)
 {
 	const char *ignored;
 	struct store_mailbox_status st;
 	/* error lives in the store's buffer until its next call. */
 	error = arena_strdup(cmd->arena, error != NULL ? error : store_error_name(err));
-	struct store_user *u = imap_session_store(cmd->session, &ignored);
+	struct store_user *u = imap_session_store_of(cmd->session, dst->mb.ref.owner, &ignored);
 	if ((err == STORE_ERR_NONEXISTENT || err == STORE_ERR_CANNOT) && u != NULL) {
-		enum store_error dst = store_mailbox_status_by_id(u, dst_id, &st, &ignored);
-		if (dst == STORE_ERR_NONEXISTENT || (dst == STORE_OK && st.noselect)) {
+		enum store_error gone = store_mailbox_status_by_id(u, dst->id, &st, &ignored);
+		if (gone == STORE_ERR_NONEXISTENT || (gone == STORE_OK && st.noselect)) {
 			imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
 			return;
 		}
@@ -109,11 +123,12 @@ bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map
 	struct imap_session *s = cmd->session;
 	struct store_uid_range *ranges;
 	size_t range_count;
-	uint64_t dst_id;
-	if (!copy_prepare(cmd, move, &ranges, &range_count, &dst_id))
+	struct copy_target dst;
+	if (!copy_prepare(cmd, move, &ranges, &range_count, &dst))
 		return false;
 	uint64_t src_id = s->selected->mailbox_id;
-	if (move && dst_id == src_id) {
+	bool same_store = strcmp(dst.mb.ref.owner, s->selected->owner) == 0;
+	if (move && same_store && dst.id == src_id) {
 		/* RFC 6851 §3.3 allows it wherever COPY into the same
 		 * mailbox is allowed, but the store refuses it (CANNOT from
 		 * store_msg_move): say so before anything is done. */
@@ -123,15 +138,28 @@ bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map
 	memset(map_r, 0, sizeof(*map_r));
 	if (range_count == 0)
 		return true;
+	/* RFC 4314 §4: flags the target's rights do not allow are dropped. */
+	struct store_copy_mask mask = {
+		.drop_flags = STORE_FLAGS_ALL & ~imap_flags_permitted(dst.mb.rights),
+		.drop_keywords = !(dst.mb.rights & STORE_RIGHT_WRITE),
+	};
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
-	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-			       : move ? store_msg_move(u, src_id, ranges, range_count, dst_id,
-						       cmd->arena, map_r, &error)
-				      : store_msg_copy(u, src_id, ranges, range_count, dst_id,
-						       cmd->arena, map_r, &error);
+	struct store_user *src = imap_selected_store(s, &error);
+	enum store_error err;
+	if (src == NULL)
+		err = STORE_ERR_INTERNAL;
+	else if (!same_store)
+		err = store_msg_copy_across(src, src_id, ranges, range_count,
+					    imap_session_store_of(s, dst.mb.ref.owner, &error),
+					    dst.id, move, &mask, cmd->arena, map_r, &error);
+	else if (move)
+		err = store_msg_move(src, src_id, ranges, range_count, dst.id, &mask, cmd->arena,
+				     map_r, &error);
+	else
+		err = store_msg_copy(src, src_id, ranges, range_count, dst.id, &mask, cmd->arena,
+				     map_r, &error);
 	if (err != STORE_OK) {
-		copy_answer_store_error(cmd, dst_id, err, error);
+		copy_answer_store_error(cmd, &dst, err, error);
 		return false;
 	}
 	return true;

@@ -1,3 +1,4 @@
+#include "imap/imap-access.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -102,14 +103,12 @@ enum imap_cmd_result cmd_create(struct imap_cmd *cmd)
 		}
 	}
 	const char *name;
-	if (!imap_mailbox_name_read(cmd, &cmd->args[0], IMAP_MAILBOX_NAME_NEW, &name))
+	struct imap_mailbox mb;
+	if (!imap_mailbox_name_read(cmd, &cmd->args[0], IMAP_MAILBOX_NAME_NEW, &name) ||
+	    !imap_mailbox_create_access(cmd, name, &mb))
 		return IMAP_CMD_DONE;
-	struct store_user *u = imap_session_store(cmd->session, &error);
-	if (u == NULL) {
-		imap_mailbox_answer_store_error(cmd, STORE_ERR_INTERNAL, error);
-		return IMAP_CMD_DONE;
-	}
-	enum store_error err = store_mailbox_create(u, name, special_use, NULL, &error);
+	enum store_error err = store_mailbox_create(mb.store, mb.ref.name, special_use, NULL,
+						    &error);
 	if (err != STORE_OK) {
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return IMAP_CMD_DONE;

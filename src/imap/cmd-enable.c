@@ -1,21 +1,24 @@
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-parser.h"
 
 #include <strings.h>
 
-/* Extensions that can be ENABLEd, and the session bit each sets. An entry is
- * added here when the extension's behaviour is complete. */
+/* Extensions that can be ENABLEd, the session bit each sets, and the
+ * capability that hides it (imap-capability.h). An entry is added here
+ * when the extension's behaviour is complete. */
 struct enable_entry {
 	const char *name;
 	unsigned bit;
+	uint64_t cap;
 };
 
 static const struct enable_entry enable_known[] = {
-	{ "CONDSTORE", IMAP_ENABLED_CONDSTORE },
-	{ "IMAP4rev2", IMAP_ENABLED_IMAP4REV2 },
+	{ "CONDSTORE", IMAP_ENABLED_CONDSTORE, IMAP_CAP(CONDSTORE) },
+	{ "IMAP4rev2", IMAP_ENABLED_IMAP4REV2, IMAP_CAP(IMAP4REV2) },
 	/* RFC 7162 §3.2.3: QRESYNC implies CONDSTORE. */
-	{ "QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE },
-	{ NULL, 0 },
+	{ "QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE, IMAP_CAP(QRESYNC) },
+	{ NULL, 0, 0 },
 };
 
 static const struct enable_entry *enable_lookup(const char *name)
@@ -27,8 +30,9 @@ static const struct enable_entry *enable_lookup(const char *name)
 }
 
 /* enable = "ENABLE" 1*(SP capability)   (RFC 5161 §3)
- * Unknown capabilities are ignored; the ENABLED response lists only what
- * this command newly turned on. */
+ * Unknown capabilities are ignored, and so are those hidden from the
+ * session, which it does not offer (RFC 5161 §3.1); the ENABLED response
+ * lists only what this command newly turned on. */
 enum imap_cmd_result cmd_enable(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
@@ -46,7 +50,7 @@ enum imap_cmd_result cmd_enable(struct imap_cmd *cmd)
 			return IMAP_CMD_DONE;
 		}
 		const struct enable_entry *e = enable_lookup(name);
-		if (e != NULL && (s->enabled & e->bit) != e->bit) {
+		if (e != NULL && !imap_cap_hidden(s, e->cap) && (s->enabled & e->bit) != e->bit) {
 			s->enabled |= e->bit;
 			buf_printf(&line, " %s", e->name);
 		}

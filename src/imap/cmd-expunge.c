@@ -1,3 +1,4 @@
+#include "imap/imap-access.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -26,7 +27,12 @@ enum imap_cmd_result cmd_expunge(struct imap_cmd *cmd)
 		imap_cmd_no(cmd, NULL, "Mailbox is read-only");
 		return IMAP_CMD_DONE;
 	}
-	struct store_user *u = imap_session_store(s, &error);
+	struct store_user *u = imap_selected_store(s, &error);
+	if (u != NULL && !(sel->rights & STORE_RIGHT_EXPUNGE)) {
+		imap_seqset_free(&uids);
+		imap_mailbox_answer_noperm(cmd, STORE_RIGHT_EXPUNGE, sel->rights);
+		return IMAP_CMD_DONE;
+	}
 	size_t range_count = 0;
 	const struct store_uid_range *ranges = NULL;
 	if (cmd->uid) {

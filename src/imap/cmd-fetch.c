@@ -1,3 +1,4 @@
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-fetch.h"
 #include "imap/imap-mailbox-name.h"
@@ -395,7 +396,7 @@ static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 {
 	struct fetch_ctx *ctx = cmd->ctx;
 	const char *error;
-	struct store_user *u = imap_session_store(cmd->session, &error);
+	struct store_user *u = imap_selected_store(cmd->session, &error);
 	if (u == NULL) {
 		fetch_cleanup(cmd);
 		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
@@ -424,7 +425,7 @@ static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 static bool fetch_load_rows(struct imap_cmd *cmd, struct fetch_ctx *ctx)
 {
 	const char *error;
-	struct store_user *u = imap_session_store(cmd->session, &error);
+	struct store_user *u = imap_selected_store(cmd->session, &error);
 	struct store_msg_row *rows;
 	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
 				 : store_mailbox_rows(u, cmd->session->selected->mailbox_id,
@@ -444,7 +445,7 @@ static bool fetch_set_seen(struct imap_cmd *cmd, struct fetch_ctx *ctx,
 {
 	struct imap_session *s = cmd->session;
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
+	struct store_user *u = imap_selected_store(s, &error);
 	size_t nranges;
 	struct store_uid_range *ranges = imap_selected_ranges(cmd, uids, &nranges);
 	struct store_flag_change change = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
@@ -485,6 +486,21 @@ static bool fetch_send_vanished(struct imap_cmd *cmd, const char *set_text, uint
 	return ok;
 }
 
+/* CONDSTORE's MODSEQ item and CHANGEDSINCE modifier, when the session
+ * hides CONDSTORE: refused as if unknown (imap-capability.h). */
+static const char *fetch_hidden_condstore(const struct imap_session *s,
+					  const struct imap_fetch_request *req)
+{
+	if (!imap_cap_hidden(s, IMAP_CAP(CONDSTORE)))
+		return NULL;
+	if (req->has_changedsince)
+		return "Invalid FETCH modifier";
+	for (size_t i = 0; i < req->count; i++)
+		if (req->items[i].kind == IMAP_FETCH_MODSEQ)
+			return "Invalid FETCH attributes";
+	return NULL;
+}
+
 /* fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
  *         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers] */
 enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
@@ -498,7 +514,8 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 	}
 	struct fetch_ctx *ctx = arena_zalloc(cmd->arena, sizeof(*ctx));
 	if (!imap_fetch_parse(cmd->arena, &cmd->args[1], cmd->arg_count == 3 ? &cmd->args[2] : NULL,
-			      cmd->uid, &ctx->req, &error)) {
+			      cmd->uid, &ctx->req, &error) ||
+	    (error = fetch_hidden_condstore(s, &ctx->req)) != NULL) {
 		imap_cmd_bad(cmd, NULL, "%s", error);
 		return IMAP_CMD_DONE;
 	}
@@ -525,7 +542,12 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 	if (ctx->req.has_changedsince)
 		s->enabled |= IMAP_ENABLED_CONDSTORE;
 	imap_seqset_init(&ctx->seen_set);
-	if (ctx->req.sets_seen && !s->selected->readonly && !imap_seqset_is_empty(&uids) &&
+	/* RFC 4314 §4: without "s" a body fetch does not set \Seen. */
+	const char *ignored;
+	if (ctx->req.sets_seen && s->selected->shared)
+		(void)imap_selected_store(s, &ignored); /* rights as of now */
+	if (ctx->req.sets_seen && !s->selected->readonly &&
+	    (s->selected->rights & STORE_RIGHT_SEEN) && !imap_seqset_is_empty(&uids) &&
 	    !fetch_set_seen(cmd, ctx, &uids)) {
 		imap_seqset_free(&uids);
 		imap_seqset_free(&ctx->seen_set);

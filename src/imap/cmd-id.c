@@ -1,4 +1,5 @@
 #include "imap/imap-commands.h"
+#include "imap/imap-compat.h"
 #include "petrel-version.h"
 #include "imap/imap-parser.h"
 #include "lib/arena.h"
@@ -19,10 +20,21 @@ static bool id_field_is(const char *field, size_t len, const char *name)
 	return strlen(name) == len && strncasecmp(field, name, len) == 0;
 }
 
-/* Remembers "name/version" for logs and the session list. */
+/* A heap copy of an ID value, NULL when the field was absent or NIL. */
+static char *id_value_dup(const char *value, size_t len)
+{
+	return value != NULL ? xstrndup(value, len) : NULL;
+}
+
+/* Remembers "name/version" for logs and the session list, and the two
+ * fields on their own for [workarounds] matches. */
 static void id_remember_client(struct imap_session *s, const char *name, size_t name_len,
 			       const char *version, size_t version_len)
 {
+	free(s->client_name);
+	free(s->client_version);
+	s->client_name = id_value_dup(name, name_len);
+	s->client_version = id_value_dup(version, version_len);
 	struct buf id = BUF_INIT;
 	buf_append(&id, name != NULL ? name : "", name != NULL ? name_len : 0);
 	if (version != NULL) {
@@ -71,8 +83,11 @@ enum imap_cmd_result cmd_id(struct imap_cmd *cmd)
 			version_len = value_len;
 		}
 	}
-	if (count > 0)
+	if (count > 0) {
 		id_remember_client(s, name, name_len, version, version_len);
+		/* Workarounds only: RFC 2971 §3 keeps capabilities out of it. */
+		imap_compat_refresh(s);
+	}
 	imap_send_untagged(s, "ID (\"name\" \"Petrel\" \"version\" \"%s\")", PETREL_VERSION);
 	imap_cmd_ok(cmd, NULL, "ID completed");
 	return IMAP_CMD_DONE;

@@ -1,5 +1,8 @@
+#include "imap/imap-capability.h"
+#include "imap/imap-access.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-list-match.h"
+#include "imap/imap-list-shared.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-status.h"
@@ -43,6 +46,8 @@ struct list_entry {
 	bool matched;    /* matches a canonical pattern */
 	bool childinfo;  /* RFC 5258 3.5: a selected descendant that does
 			  * not match (only with RECURSIVEMATCH) */
+	bool shared;     /* another user's or a public mailbox, or a node */
+	unsigned rights; /* the session's rights on a shared one */
 };
 
 struct list_ctx {
@@ -218,7 +223,9 @@ static bool list_parse(struct imap_cmd *cmd, struct list_request *req,
 		return false;
 	if (count == 4) {
 		req->extended = true;
-		if (!list_parse_return(&args[2], &args[3], req, error_r))
+		if (!list_parse_return(&args[2], &args[3], req, error_r) ||
+		    !imap_capability_status_items_offered(cmd->session, &req->status_items,
+							  error_r))
 			return false;
 	}
 	const char *ref_data, *reference = NULL;
@@ -282,8 +289,11 @@ static void list_entries_merge(struct list_entries *e)
 	for (size_t i = 1; i < e->count; i++) {
 		struct list_entry *last = &e->items[out];
 		if (strcmp(last->name, e->items[i].name) == 0) {
-			if (last->info == NULL)
+			if (last->info == NULL) {
 				last->info = e->items[i].info;
+				last->shared = e->items[i].shared;
+				last->rights = e->items[i].rights;
+			}
 			last->subscribed |= e->items[i].subscribed;
 		} else {
 			e->items[++out] = e->items[i];
@@ -345,6 +355,34 @@ static void list_mark_childinfo(struct arena *a, struct list_entries *e)
 	}
 }
 
+/* Other users' mailboxes and public folders (imap-list-shared.h), marked
+ * subscribed from the session's own list. */
+static enum store_error list_add_shared(struct imap_cmd *cmd, const struct list_request *req,
+					struct list_entries *e, const char **error_r)
+{
+	struct imap_shared_box *boxes;
+	size_t count, sub_count = 0;
+	const char **subs = NULL;
+	enum store_error err = imap_list_shared(cmd, req->patterns, req->pattern_count, &boxes,
+					       &count, error_r);
+	struct store_user *own = err == STORE_OK ? imap_session_store(cmd->session, error_r) : NULL;
+	if (err == STORE_OK && own == NULL)
+		err = STORE_ERR_INTERNAL;
+	if (err == STORE_OK)
+		err = store_subscription_list(own, cmd->arena, &subs, &sub_count, error_r);
+	if (err != STORE_OK)
+		return err;
+	for (size_t i = 0; i < count; i++) {
+		bool subscribed = false;
+		for (size_t k = 0; k < sub_count && !subscribed; k++)
+			subscribed = strcmp(subs[k], boxes[i].info.name) == 0;
+		list_entries_add(cmd->arena, e, boxes[i].info.name, &boxes[i].info, subscribed);
+		e->items[e->count - 1].shared = true;
+		e->items[e->count - 1].rights = boxes[i].rights;
+	}
+	return STORE_OK;
+}
+
 static enum store_error list_collect(struct imap_cmd *cmd, struct store_user *u,
 				     struct list_ctx *ctx, const char **error_r)
 {
@@ -363,6 +401,11 @@ static enum store_error list_collect(struct imap_cmd *cmd, struct store_user *u,
 	for (size_t i = 0; i < box_count; i++)
 		list_entries_add(cmd->arena, &e, boxes[i].name, &boxes[i],
 				 boxes[i].subscribed);
+	if (imap_list_shared_wanted(req->patterns, req->pattern_count)) {
+		err = list_add_shared(cmd, req, &e, error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	list_add_subscriptions(cmd->arena, &e, subs, sub_count);
 	list_entries_merge(&e);
 	for (size_t i = 0; i < e.count; i++) {
@@ -418,13 +461,26 @@ static void list_append_attrs(struct buf *line, const struct list_request *req,
 }
 
 /* RFC 5819 2: the STATUS is looked up before the LIST response, so that a
- * mailbox that turned out to be unselectable is listed as \Noselect. */
-static bool list_lookup_status(struct store_user *u, const struct list_entry *e,
-			       struct store_mailbox_status *status_r,
+ * mailbox that turned out to be unselectable is listed as \Noselect. A
+ * shared mailbox gets one only with the "r" right (RFC 4314 §4). */
+static bool list_lookup_status(struct imap_cmd *cmd, struct store_user *u,
+			       const struct list_entry *e, struct store_mailbox_status *status_r,
 			       bool *noselect_r)
 {
-	const char *error;
-	enum store_error err = store_mailbox_status(u, e->name, status_r, &error);
+	const char *error, *name = e->name;
+	if (e->shared) {
+		struct imap_mailbox_ref ref;
+		imap_namespace_split(e->name, cmd->session->user, cmd->arena, &ref);
+		if (!(e->rights & STORE_RIGHT_READ) || ref.name == NULL ||
+		    (u = imap_session_store_of(cmd->session, ref.owner, &error)) == NULL)
+			return false;
+		name = ref.name;
+	} else if ((u = imap_session_store(cmd->session, &error)) == NULL) {
+		/* Fetched per entry: handles of other stores opened since
+		 * may have pushed the first one out of the worker's cache. */
+		return false;
+	}
+	enum store_error err = store_mailbox_status(u, name, status_r, &error);
 	if (err == STORE_OK && !status_r->noselect)
 		return true;
 	/* On an internal error the STATUS reply is dropped (RFC 5819 2). */
@@ -444,7 +500,7 @@ static void list_send_entry(struct imap_cmd *cmd, struct list_ctx *ctx,
 	bool noselect = e->info != NULL && e->info->noselect;
 	bool have_status = (req->ret & LIST_RETURN_STATUS) && u != NULL &&
 		e->selected && e->info != NULL && !noselect &&
-		list_lookup_status(u, e, &status, &noselect);
+		list_lookup_status(cmd, u, e, &status, &noselect);
 	struct buf line = BUF_INIT;
 	buf_append_str(&line, "* LIST ");
 	list_append_attrs(&line, req, e, noselect);

@@ -1,5 +1,6 @@
 #include "imap/imap-commands.h"
 #include "imap/imap-list-match.h"
+#include "imap/imap-list-shared.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
 #include "lib/arena.h"
@@ -53,6 +54,34 @@ static bool lsub_is_selectable(const struct store_mailbox_info *boxes,
 	const struct store_mailbox_info *info =
 		bsearch(name, boxes, count, sizeof(*boxes), lsub_info_cmp);
 	return info != NULL && !info->noselect;
+}
+
+static int lsub_info_sort_cmp(const void *a, const void *b)
+{
+	const struct store_mailbox_info *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+/* Subscribed shared mailboxes are selectable when the session can see
+ * them (imap-list-shared.h): they join the own ones, sorted by name. */
+static enum store_error lsub_add_shared(struct imap_cmd *cmd, const char *pattern,
+					struct store_mailbox_info **boxes, size_t *count,
+					const char **error_r)
+{
+	struct imap_shared_box *shared;
+	size_t shared_count;
+	enum store_error err = imap_list_shared(cmd, &pattern, 1, &shared, &shared_count, error_r);
+	if (err != STORE_OK || shared_count == 0)
+		return err;
+	struct store_mailbox_info *all =
+		arena_alloc(cmd->arena, (*count + shared_count) * sizeof(*all));
+	memcpy(all, *boxes, *count * sizeof(*all));
+	for (size_t i = 0; i < shared_count; i++)
+		all[*count + i] = shared[i].info;
+	*count += shared_count;
+	qsort(all, *count, sizeof(*all), lsub_info_sort_cmp);
+	*boxes = all;
+	return STORE_OK;
 }
 
 struct lsub_source {
@@ -183,6 +212,9 @@ enum imap_cmd_result cmd_lsub(struct imap_cmd *cmd)
 						       &src.sub_count, &error);
 	if (err == STORE_OK)
 		err = store_mailbox_list(u, cmd->arena, &boxes, &src.box_count, &error);
+	if (err == STORE_OK && src.pattern != NULL &&
+	    imap_list_shared_wanted(&src.pattern, 1))
+		err = lsub_add_shared(cmd, src.pattern, &boxes, &src.box_count, &error);
 	if (err != STORE_OK) {
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return IMAP_CMD_DONE;

@@ -1,3 +1,4 @@
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -146,7 +147,7 @@ static void search_execute(struct imap_cmd *cmd, struct imap_search_program *pro
 		imap_cmd_bad(cmd, NULL, "%s", error);
 		return;
 	}
-	struct store_user *u = imap_session_store(s, &error);
+	struct store_user *u = imap_selected_store(s, &error);
 	uint32_t *matches = NULL;
 	size_t count = 0;
 	struct imap_search_stats stats = { 0 };
@@ -188,8 +189,12 @@ enum imap_cmd_result cmd_search(struct imap_cmd *cmd)
 	size_t count = cmd->arg_count;
 	unsigned opts = 0;
 	bool esearch = (s->enabled & IMAP_ENABLED_IMAP4REV2) != 0;
-	if (count > 0 && imap_arg_atom_equals(&args[0], "RETURN")) {
-		if (count < 2 || !search_parse_return(&args[1], &opts)) {
+	/* Without ESEARCH, RETURN is no keyword (an unknown search key); SAVE
+	 * is SEARCHRES's (imap-capability.h). */
+	if (count > 0 && !imap_cap_hidden(s, IMAP_CAP(ESEARCH)) &&
+	    imap_arg_atom_equals(&args[0], "RETURN")) {
+		if (count < 2 || !search_parse_return(&args[1], &opts) ||
+		    ((opts & SEARCH_RET_SAVE) && imap_cap_hidden(s, IMAP_CAP(SEARCHRES)))) {
 			imap_cmd_bad(cmd, NULL, "Invalid RETURN options");
 			return IMAP_CMD_DONE;
 		}
@@ -202,6 +207,7 @@ enum imap_cmd_result cmd_search(struct imap_cmd *cmd)
 	struct imap_search_limits limits;
 	imap_search_limits_default(&limits);
 	limits.max_bytes = s->cfg->search_size;
+	limits.hidden_keys = imap_capability_search_keys_hidden(s);
 	struct imap_search_program prog;
 	const char *error;
 	switch (imap_search_parse(cmd->arena, args, count, &limits, &prog, &error)) {

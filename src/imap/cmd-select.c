@@ -1,3 +1,5 @@
+#include "imap/imap-access.h"
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -94,7 +96,8 @@ static bool select_parse_params(struct imap_cmd *cmd, struct select_params *p,
 	if (cmd->arg_count != 2 || !imap_arg_get_list(&cmd->args[1], &list, &count) || count == 0)
 		return false;
 	for (size_t i = 0; i < count; i++) {
-		if (imap_arg_atom_equals(&list[i], "CONDSTORE") && !p->condstore) {
+		if (imap_arg_atom_equals(&list[i], "CONDSTORE") && !p->condstore &&
+		    !imap_cap_hidden(cmd->session, IMAP_CAP(CONDSTORE))) {
 			p->condstore = true;
 		} else if (imap_arg_atom_equals(&list[i], "QRESYNC") && !p->qresync && i + 1 < count) {
 			if (!(cmd->session->enabled & IMAP_ENABLED_QRESYNC)) {
@@ -135,6 +138,10 @@ static bool select_qresync(struct imap_cmd *cmd, struct select_params *p)
 	return ok;
 }
 
+#define SELECT_WRITE_RIGHTS                                                  \
+	(STORE_RIGHT_INSERT | STORE_RIGHT_EXPUNGE | STORE_RIGHT_SEEN | STORE_RIGHT_WRITE | \
+	 STORE_RIGHT_DELETED)
+
 /* select = "SELECT" SP mailbox [select-params]
  * examine = "EXAMINE" SP mailbox [select-params]   (RFC 9051 §6.3.2-3) */
 static enum imap_cmd_result select_or_examine(struct imap_cmd *cmd, bool readonly)
@@ -162,22 +169,25 @@ static enum imap_cmd_result select_or_examine(struct imap_cmd *cmd, bool readonl
 		imap_send_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	}
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
-	if (u == NULL) {
+	struct imap_mailbox mb;
+	if (!imap_mailbox_access(cmd, name, STORE_RIGHT_READ, &mb)) {
 		select_params_free(&params);
-		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
 		return IMAP_CMD_DONE;
 	}
+	/* RFC 4314 §5.2: read-only unless some change is allowed. */
+	if ((mb.rights & SELECT_WRITE_RIGHTS) == 0)
+		readonly = true;
 	struct imap_selected *sel;
-	enum store_error err = imap_selected_open(s, u, name, readonly, &sel, &error);
+	enum store_error err = imap_selected_open(s, mb.store, mb.ref.name, readonly, &sel, &error);
 	if (err != STORE_OK) {
 		select_params_free(&params);
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return IMAP_CMD_DONE;
 	}
+	sel->rights = mb.rights;
 	s->selected = sel;
 	s->state = IMAP_STATE_SELECTED;
-	imap_selected_send_state(cmd, u);
+	imap_selected_send_state(cmd, mb.store);
 	bool ok = !params.qresync || select_qresync(cmd, &params);
 	select_params_free(&params);
 	if (ok)

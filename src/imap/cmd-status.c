@@ -1,3 +1,5 @@
+#include "imap/imap-access.h"
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -15,20 +17,17 @@ enum imap_cmd_result cmd_status(struct imap_cmd *cmd)
 	}
 	struct imap_status_items items;
 	const char *name, *error = NULL;
-	if (!imap_status_items_parse(&cmd->args[1], &items, &error)) {
+	if (!imap_status_items_parse(&cmd->args[1], &items, &error) ||
+	    !imap_capability_status_items_offered(cmd->session, &items, &error)) {
 		imap_cmd_bad(cmd, NULL, "%s", error);
 		return IMAP_CMD_DONE;
 	}
-	if (!imap_mailbox_name_read(cmd, &cmd->args[0], IMAP_MAILBOX_NAME_EXISTING,
-				    &name))
+	struct imap_mailbox mb;
+	if (!imap_mailbox_read_access(cmd, &cmd->args[0], STORE_RIGHT_READ, &mb))
 		return IMAP_CMD_DONE;
-	struct store_user *u = imap_session_store(cmd->session, &error);
-	if (u == NULL) {
-		imap_mailbox_answer_store_error(cmd, STORE_ERR_INTERNAL, error);
-		return IMAP_CMD_DONE;
-	}
+	name = mb.full;
 	struct store_mailbox_status status;
-	enum store_error err = store_mailbox_status(u, name, &status, &error);
+	enum store_error err = store_mailbox_status(mb.store, mb.ref.name, &status, &error);
 	if (err == STORE_OK && status.noselect) {
 		imap_cmd_no(cmd, "NONEXISTENT", "Mailbox is not selectable");
 		return IMAP_CMD_DONE;

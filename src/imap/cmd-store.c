@@ -1,3 +1,5 @@
+#include "imap/imap-access.h"
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-flags.h"
 #include "imap/imap-mailbox-name.h"
@@ -122,6 +124,11 @@ static int store_cmd_parse(struct imap_cmd *cmd, struct store_cmd_request *req,
 	if (count < 3 || !imap_arg_get_atom(&args[0], &req->set_text))
 		return -1;
 	if (args[1].type == IMAP_ARG_LIST) {
+		/* UNCHANGEDSINCE, the only modifier, is CONDSTORE's. */
+		if (imap_cap_hidden(cmd->session, IMAP_CAP(CONDSTORE))) {
+			*error_r = "Unknown STORE modifier";
+			return -1;
+		}
 		if (!store_cmd_read_modifiers(&args[1], &req->change, error_r))
 			return -1;
 		i = 2;
@@ -322,13 +329,39 @@ static enum imap_cmd_result store_cmd_continue(struct imap_cmd *cmd)
 	return IMAP_CMD_DONE;
 }
 
+/* RFC 4314 §4: flags the session has no right to change are left alone;
+ * the command fails (NO [NOPERM]) only when nothing it names may change. */
+static bool store_cmd_limit_to_rights(struct imap_cmd *cmd, struct store_cmd_request *req)
+{
+	const char *ignored;
+	(void)imap_selected_store(cmd->session, &ignored); /* rights as of now */
+	unsigned rights = cmd->session->selected->rights;
+	uint32_t permitted = imap_flags_permitted(rights);
+	bool keywords_ok = (rights & STORE_RIGHT_WRITE) != 0;
+	bool named = req->change.flags != 0 || req->change.keyword_count > 0 ||
+		     req->change.op == STORE_FLAGS_REPLACE;
+	bool any = (req->change.flags & permitted) != 0 ||
+		   (req->change.keyword_count > 0 && keywords_ok) ||
+		   (req->change.op == STORE_FLAGS_REPLACE && (permitted != 0 || keywords_ok));
+	if (named && !any) {
+		uint32_t flags = req->change.flags;
+		unsigned need = (flags & STORE_FLAG_SEEN) ? STORE_RIGHT_SEEN :
+			(flags & STORE_FLAG_DELETED) ? STORE_RIGHT_DELETED : STORE_RIGHT_WRITE;
+		imap_mailbox_answer_noperm(cmd, need, rights);
+		return false;
+	}
+	req->change.keep_flags = STORE_FLAGS_ALL & ~permitted;
+	req->change.keep_keywords = !keywords_ok;
+	return true;
+}
+
 /* Applies the change; answers the command and returns false on failure. */
 static bool store_cmd_apply(struct imap_cmd *cmd, const struct store_cmd_request *req,
 			    const struct imap_seqset *uids, struct store_cmd_ctx *ctx)
 {
 	struct imap_session *s = cmd->session;
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
+	struct store_user *u = imap_selected_store(s, &error);
 	if (u == NULL) {
 		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
 		return false;
@@ -376,6 +409,10 @@ enum imap_cmd_result cmd_store(struct imap_cmd *cmd)
 	if (s->selected->readonly) {
 		imap_seqset_free(&uids);
 		imap_cmd_no(cmd, NULL, "Mailbox is read-only");
+		return IMAP_CMD_DONE;
+	}
+	if (!store_cmd_limit_to_rights(cmd, &req)) {
+		imap_seqset_free(&uids);
 		return IMAP_CMD_DONE;
 	}
 	if (imap_seqset_is_empty(&uids)) {

@@ -24,6 +24,11 @@ struct imap_command_def {
 /* NULL for an unknown name. name is upper case. */
 const struct imap_command_def *imap_command_find(const char *name);
 
+/* The extension a command belongs to, as IMAP_CAP bits (imap-capability.h),
+ * 0 for the base protocol: a session that hides all of them does not know
+ * the command. name is upper case. */
+uint64_t imap_command_caps(const char *name);
+
 imap_cmd_handler_t cmd_append;
 imap_cmd_handler_t cmd_authenticate;
 imap_cmd_handler_t cmd_capability;
@@ -44,8 +49,13 @@ imap_cmd_handler_t cmd_list;
 imap_cmd_handler_t cmd_login;
 imap_cmd_handler_t cmd_logout;
 imap_cmd_handler_t cmd_move;
+imap_cmd_handler_t cmd_myrights;
 imap_cmd_handler_t cmd_lsub;
 imap_cmd_handler_t cmd_namespace;
+imap_cmd_handler_t cmd_deleteacl;
+imap_cmd_handler_t cmd_getacl;
+imap_cmd_handler_t cmd_listrights;
+imap_cmd_handler_t cmd_setacl;
 imap_cmd_handler_t cmd_noop;
 imap_cmd_handler_t cmd_rename;
 imap_cmd_handler_t cmd_search;
@@ -70,9 +80,9 @@ bool cmd_copy_execute(struct imap_cmd *cmd, bool move, struct store_uid_map *map
 const char *cmd_copy_uid_code(struct imap_cmd *cmd, const struct store_uid_map *map);
 
 /* QUOTA (cmd-getquota.c): the user's usage and limits (false: answered NO),
- * and the untagged QUOTA response for root "". */
+ * and the untagged QUOTA response for a root. */
 struct store_quota;
-bool cmd_quota_get(struct imap_cmd *cmd, struct store_quota *quota_r);
-void cmd_quota_send(struct imap_cmd *cmd, const struct store_quota *q);
+bool cmd_quota_get(struct imap_cmd *cmd, const char *owner, struct store_quota *quota_r);
+void cmd_quota_send(struct imap_cmd *cmd, const char *root, const struct store_quota *q);
 
 #endif

@@ -74,3 +74,22 @@ bool imap_flags_read(struct imap_cmd *cmd, const struct imap_arg *args, size_t c
 	}
 	return true;
 }
+
+uint32_t imap_flags_permitted(unsigned rights)
+{
+	uint32_t flags = 0;
+	if (rights & STORE_RIGHT_SEEN)
+		flags |= STORE_FLAG_SEEN;
+	if (rights & STORE_RIGHT_DELETED)
+		flags |= STORE_FLAG_DELETED;
+	if (rights & STORE_RIGHT_WRITE)
+		flags |= STORE_FLAG_ANSWERED | STORE_FLAG_FLAGGED | STORE_FLAG_DRAFT;
+	return flags;
+}
+
+void imap_flags_filter(struct imap_flag_list *list, unsigned rights)
+{
+	list->flags &= imap_flags_permitted(rights);
+	if (!(rights & STORE_RIGHT_WRITE))
+		list->keyword_count = 0;
+}

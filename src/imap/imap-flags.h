@@ -24,6 +24,14 @@ struct imap_flag_list {
 bool imap_flags_read(struct imap_cmd *cmd, const struct imap_arg *args, size_t count,
 		     struct imap_flag_list *list_r, const char **error_r);
 
+/* The system flags (STORE_FLAG_*) rights allow setting or clearing
+ * (RFC 4314 §4): \Seen with "s", \Deleted with "t", the others with "w". */
+uint32_t imap_flags_permitted(unsigned rights);
+
+/* Drops from list what rights do not allow (keywords need "w"). RFC 4314
+ * §4: APPEND, COPY and STORE drop such flags rather than fail. */
+void imap_flags_filter(struct imap_flag_list *list, unsigned rights);
+
 /* flag-keyword = "$MDNSent" / "$Forwarded" / ... / atom */
 bool imap_keyword_valid(const char *s, size_t max_len);
 

@@ -8,12 +8,15 @@
  * implicit conjunction of a key list or a parenthesised group), OR, NOT, and
  * leaves. It is built in three steps:
  *   imap_search_parse   arguments -> tree; syntax, charset and limits
+ *                       (imap-search-parse.c: needs neither store nor
+ *                       session, so it can be fuzzed alone)
  *   imap_search_bind    sequence sets (and "$") resolved against the view
  *   imap_search_run     evaluated over every message of the view
  *
  * Evaluation: flag, \Recent, sequence-number and UID keys come from the
  * session's view in memory; dates, sizes and keywords from the store row;
- * string keys are case-insensitive substrings of the decoded text (see
+ * SENTBEFORE/SENTON/SENTSINCE from the Date: instant and zone of every
+ * message, read in one query (store_msg_sortkeys); string keys are case-insensitive substrings of the decoded text (see
  * imap_search_fold for the folding rules). A string key whose needle has
  * at least three characters first asks the full-text index for candidate
  * UIDs; messages outside the candidates fail the key without being read,
@@ -47,10 +50,16 @@ struct imap_selected;
 #define IMAP_SEARCH_DEFAULT_MAX_NODES 10000
 #define IMAP_SEARCH_DEFAULT_MAX_BYTES (64 * 1024)
 
+/* Keys of extensions a session may hide (imap-capability.h): refused
+ * like unknown keys when set in imap_search_limits.hidden_keys. */
+#define IMAP_SEARCH_KEYS_CONDSTORE (1u << 0)  /* MODSEQ (RFC 7162) */
+#define IMAP_SEARCH_KEYS_WITHIN (1u << 1)     /* OLDER, YOUNGER (RFC 5032) */
+
 struct imap_search_limits {
 	unsigned max_depth;
 	unsigned max_nodes;
 	size_t max_bytes;
+	unsigned hidden_keys;  /* IMAP_SEARCH_KEYS_* bits; 0 by default */
 };
 
 enum imap_search_key {
@@ -182,6 +191,11 @@ bool imap_search_match(struct buf *scratch, const char *hay, size_t hay_len,
 /* date-text = date-day "-" date-month "-" date-year: days since
  * 1970-01-01 (negative before). False when it is not a valid date. */
 bool imap_search_parse_date(const char *s, size_t len, int64_t *day_r);
+
+/* The calendar day (days since 1970-01-01) of the instant t (Unix seconds)
+ * in a zone zone_min minutes east of UTC: what BEFORE/ON/SINCE and
+ * SENTBEFORE/SENTON/SENTSINCE compare with a date-text. */
+int64_t imap_search_day(int64_t t, int zone_min);
 
 /* A canonical text form of the tree, for tests and debug logs:
  * (AND (FROM "x") (NOT SEEN)) style. */

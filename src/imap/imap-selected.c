@@ -1,4 +1,7 @@
 #include "imap/imap-selected.h"
+#include "imap/imap-capability.h"
+#include "imap/imap-compat.h"
+#include "imap/imap-flags.h"
 #include "imap/imap-session.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -73,7 +76,8 @@ static void imap_selected_claim_recent(struct imap_selected *sel, struct store_u
 {
 	uint32_t first, end;
 	const char *error;
-	if (sel->readonly)
+	/* IMAP4rev2 has no \Recent: such a session leaves it to others. */
+	if (sel->readonly || sel->hide_recent)
 		return;
 	if (store_mailbox_claim_recent(u, sel->mailbox_id, &first, &end, &error) == STORE_OK &&
 	    end > first)
@@ -99,6 +103,9 @@ enum store_error imap_selected_open(struct imap_session *s, struct store_user *u
 	struct imap_selected *sel = xcalloc(1, sizeof(*sel));
 	sel->mailbox_id = st.id;
 	sel->name = xstrdup(name);
+	sel->owner = xstrdup(store_user_name(u));
+	sel->shared = strcmp(sel->owner, s->user) != 0;
+	sel->rights = STORE_RIGHTS_ALL;
 	sel->readonly = readonly;
 	sel->hide_recent = (s->enabled & IMAP_ENABLED_IMAP4REV2) != 0;
 	sel->uidvalidity = view.uidvalidity;
@@ -124,6 +131,7 @@ void imap_selected_free(struct imap_selected **selp)
 	if (sel == NULL)
 		return;
 	free(sel->name);
+	free(sel->owner);
 	free(sel->uids);
 	free(sel->flags);
 	free(sel->modseqs);
@@ -149,16 +157,20 @@ static void imap_selected_send_flags(struct imap_session *s, struct store_user *
 	imap_send_untagged(s, "%s", buf_cstr(&line));
 	buf_reset(&line);
 	/* RFC 9051 §7.1: PERMANENTFLAGS; "\*" means new keywords can be
-	 * made. A read-only mailbox has none. */
+	 * made. A read-only mailbox has none; otherwise only the flags the
+	 * session has the right to change (RFC 4314 §5.1.1: \Seen needs "s",
+	 * \Deleted "t", the others and keywords "w"). */
+	uint32_t settable = imap_flags_permitted(sel->rights);
+	bool write = (sel->rights & STORE_RIGHT_WRITE) != 0;
 	if (sel->readonly) {
 		buf_append_str(&line, "()");
-	} else if (count >= s->cfg->keywords) {
+	} else if (!write || count >= s->cfg->keywords) {
 		/* At the keyword limit: no "\*", clients cannot make more. */
-		imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
+		imap_flags_append(&line, settable, keywords, write ? count : 0, false);
 	} else {
-		imap_flags_append(&line, STORE_FLAGS_ALL, keywords, count, false);
+		imap_flags_append(&line, settable, keywords, count, false);
 		line.len--; /* reopen the list for \* */
-		buf_append_str(&line, " \\*)");
+		buf_append_str(&line, line.data[line.len - 1] == '(' ? "\\*)" : " \\*)");
 	}
 	imap_send_untagged(s, "OK [PERMANENTFLAGS %s] Flags permitted", buf_cstr(&line));
 	buf_free(&line);
@@ -197,8 +209,10 @@ void imap_selected_send_state(struct imap_cmd *cmd, struct store_user *u)
 	}
 	imap_send_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", sel->uidvalidity);
 	imap_send_untagged(s, "OK [UIDNEXT %u] Predicted next UID", sel->uidnext);
-	imap_send_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			   (unsigned long long)sel->highestmodseq);
+	/* RFC 7162 §3.1.2.1, from servers that offer CONDSTORE. */
+	if (!imap_cap_hidden(s, IMAP_CAP(CONDSTORE)))
+		imap_send_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+				   (unsigned long long)sel->highestmodseq);
 }
 
 uint32_t imap_selected_lower_bound(const struct imap_selected *sel, uint32_t uid)
@@ -394,46 +408,114 @@ static void imap_selected_send_fetch_flags(struct imap_session *s, uint32_t seq,
 	buf_free(&line);
 }
 
-/* Applies the store's changes since the view's MODSEQ. */
-static bool imap_selected_apply_changes(struct imap_session *s, struct store_user *u,
+/* ---- One store read for every session a change wakes ---- */
+
+/* While imap-notify wakes the sessions of one mailbox, the first of them to
+ * sync reads the status and the changes since the oldest view among them;
+ * the others use that read (each keeping only what is newer than its own
+ * view). Thread-local: each worker wakes its own sessions. The changes are
+ * read for one viewer (per-user \Seen), so a session of another user reads
+ * its own. */
+struct imap_selected_share {
+	bool active;
+	char *owner;
+	uint64_t mailbox_id;
+	uint64_t since;              /* lowest HIGHESTMODSEQ among the views */
+	struct arena *arena;         /* the changes; freed by _end */
+	char *viewer;                /* user the read was made for, NULL: none yet */
+	bool failed;
+	struct store_mailbox_status status;
+	bool has_changes;
+	struct store_changes changes;
+};
+
+static _Thread_local struct imap_selected_share imap_share;
+
+void imap_selected_share_begin(const char *owner, uint64_t mailbox_id, uint64_t since)
+{
+	imap_selected_share_end();
+	imap_share.active = true;
+	imap_share.owner = xstrdup(owner);
+	imap_share.mailbox_id = mailbox_id;
+	imap_share.since = since;
+}
+
+void imap_selected_share_end(void)
+{
+	if (!imap_share.active)
+		return;
+	free(imap_share.owner);
+	free(imap_share.viewer);
+	arena_destroy(&imap_share.arena);
+	memset(&imap_share, 0, sizeof(imap_share));
+}
+
+static bool imap_share_fits(const struct imap_session *s)
+{
+	const struct imap_selected *sel = s->selected;
+	return imap_share.active && !imap_share.failed && sel->mailbox_id == imap_share.mailbox_id &&
+	       sel->highestmodseq >= imap_share.since && strcmp(sel->owner, imap_share.owner) == 0 &&
+	       (imap_share.viewer == NULL || strcmp(imap_share.viewer, s->user) == 0);
+}
+
+/* The first fitting session reads for everyone. */
+static bool imap_share_load(struct imap_session *s, struct store_user *u)
+{
+	if (imap_share.viewer != NULL)
+		return true;
+	const char *error;
+	imap_share.viewer = xstrdup(s->user);
+	imap_share.arena = arena_new(0);
+	enum store_error err = store_mailbox_status_by_id(u, imap_share.mailbox_id,
+							  &imap_share.status, &error);
+	if (err == STORE_OK && imap_share.status.highestmodseq != imap_share.since) {
+		err = store_mailbox_changes(u, imap_share.mailbox_id, imap_share.since,
+					    imap_share.arena, &imap_share.changes, &error);
+		imap_share.has_changes = err == STORE_OK;
+	}
+	/* On failure (a deleted mailbox included) each session reads, and
+	 * answers, by itself. */
+	imap_share.failed = err != STORE_OK;
+	return !imap_share.failed;
+}
+
+/* ---- Bringing a view up to date ---- */
+
+/* With an incomplete expunge log: every UID of the view that does not
+ * exist any more is pending (both lists ascending). */
+static void imap_selected_pend_absent(struct imap_selected *sel, const struct store_changes *ch)
+{
+	size_t j = 0;
+	for (uint32_t i = 0; i < sel->count; i++) {
+		uint32_t uid = sel->uids[i];
+		while (j < ch->present_count && ch->present[j] < uid)
+			j++;
+		if (j >= ch->present_count || ch->present[j] != uid)
+			imap_seqset_add(&sel->pending_expunge, uid);
+	}
+}
+
+/* Applies changes read since a MODSEQ at or below the view's; what the
+ * view already reflects (MODSEQ at or below its own) is skipped, so one
+ * read can serve several sessions. */
+static void imap_selected_apply_changes(struct imap_session *s, const struct store_changes *ch,
 					uint32_t *new_messages_r, bool *keywords_r)
 {
 	struct imap_selected *sel = s->selected;
-	struct store_changes ch;
-	const char *error;
-	if (store_mailbox_changes(u, sel->mailbox_id, sel->highestmodseq, s->cmd_arena, &ch,
-				  &error) != STORE_OK)
-		return false;
-	if (ch.vanished_incomplete) {
-		/* The expunge log no longer reaches back to our MODSEQ: find
-		 * what vanished by comparing the view with the store's. */
-		struct store_view view;
-		if (store_view_load(u, sel->mailbox_id, &view, &error) != STORE_OK)
-			return false;
-		for (uint32_t i = 0; i < sel->count; i++) {
-			uint32_t uid = sel->uids[i];
-			uint32_t lo = 0, hi = view.count;
-			while (lo < hi) {
-				uint32_t mid = lo + (hi - lo) / 2;
-				if (view.uids[mid] < uid)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (lo >= view.count || view.uids[lo] != uid)
-				imap_seqset_add(&sel->pending_expunge, uid);
-		}
-		store_view_free(&view);
-	}
-	for (size_t i = 0; i < ch.vanished_count; i++)
-		if (imap_selected_seq(sel, ch.vanished[i]) != 0)
-			imap_seqset_add(&sel->pending_expunge, ch.vanished[i]);
+	if (ch->vanished_incomplete)
+		imap_selected_pend_absent(sel, ch);
+	for (size_t i = 0; i < ch->vanished_count; i++)
+		if (imap_selected_seq(sel, ch->vanished[i]) != 0)
+			imap_seqset_add(&sel->pending_expunge, ch->vanished[i]);
 	uint32_t added = 0;
-	for (size_t i = 0; i < ch.changed_count; i++) {
-		const struct store_msg_flags *m = &ch.changed[i];
+	for (size_t i = 0; i < ch->changed_count; i++) {
+		const struct store_msg_flags *m = &ch->changed[i];
+		if (m->modseq <= sel->highestmodseq)
+			continue;
 		if (m->keyword_count > 0)
 			*keywords_r = true;
-		if (m->uid >= sel->uidnext) {
+		/* UIDs only grow: one above the view's last is new to it. */
+		if (sel->count == 0 || m->uid > sel->uids[sel->count - 1]) {
 			imap_selected_push(sel, m->uid, m->flags, m->modseq);
 			added++;
 			continue;
@@ -447,10 +529,63 @@ static bool imap_selected_apply_changes(struct imap_session *s, struct store_use
 		sel->modseqs[seq - 1] = m->modseq;
 		imap_selected_send_fetch_flags(s, seq, m);
 	}
-	if (ch.highestmodseq > sel->highestmodseq)
-		sel->highestmodseq = ch.highestmodseq;
+	if (ch->highestmodseq > sel->highestmodseq)
+		sel->highestmodseq = ch->highestmodseq;
+	if (added > 0 && sel->uids[sel->count - 1] >= sel->uidnext)
+		sel->uidnext = sel->uids[sel->count - 1] + 1;
 	*new_messages_r = added;
-	return true;
+}
+
+/* The status, and the changes since the view when there are any (*ch_r
+ * NULL otherwise): from the shared read when it serves s, else read now.
+ * -1 error, 0 the mailbox is gone, 1 done. */
+static int imap_selected_read(struct imap_session *s, struct store_user *u,
+			      struct store_mailbox_status *st_r, const struct store_changes **ch_r,
+			      struct store_changes *own)
+{
+	struct imap_selected *sel = s->selected;
+	const char *error;
+	*ch_r = NULL;
+	if (imap_share_fits(s) && imap_share_load(s, u)) {
+		*st_r = imap_share.status;
+		if (st_r->highestmodseq != sel->highestmodseq || st_r->uidnext != sel->uidnext) {
+			if (imap_share.has_changes)
+				*ch_r = &imap_share.changes;
+		}
+		if (*ch_r != NULL || st_r->highestmodseq == sel->highestmodseq)
+			return 1;
+	} else {
+		enum store_error err = store_mailbox_status_by_id(u, sel->mailbox_id, st_r, &error);
+		if (err == STORE_ERR_NONEXISTENT)
+			return 0;
+		if (err != STORE_OK)
+			return -1;
+		if (st_r->highestmodseq == sel->highestmodseq && st_r->uidnext == sel->uidnext)
+			return 1;
+	}
+	if (store_mailbox_changes(u, sel->mailbox_id, sel->highestmodseq, s->cmd_arena, own,
+				  &error) != STORE_OK)
+		return -1;
+	*ch_r = own;
+	return 1;
+}
+
+/* \Recent (RFC 3501 §2.3.2) goes to the first session told of a message.
+ * Claiming is a write, so only sessions that report \Recent (IMAP4rev1,
+ * read-write) claim, and only when new messages arrived that nobody took
+ * yet (thousands of IDLE sessions woken by one delivery would otherwise
+ * each write). */
+static void imap_selected_claim_new(struct imap_selected *sel, struct store_user *u,
+				    struct store_mailbox_status *st)
+{
+	if (sel->readonly || sel->hide_recent || st->recent == 0)
+		return;
+	imap_selected_claim_recent(sel, u);
+	/* Every message up to UIDNEXT is taken now, by us or by another. */
+	st->recent = 0;
+	if (imap_share.active && imap_share.viewer != NULL &&
+	    imap_share.mailbox_id == sel->mailbox_id && strcmp(imap_share.owner, sel->owner) == 0)
+		imap_share.status.recent = 0;
 }
 
 void imap_selected_sync(struct imap_session *s, bool allow_expunge)
@@ -458,26 +593,29 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 	struct imap_selected *sel = s->selected;
 	if (sel == NULL)
 		return;
+	/* A client workaround may hold the changes for a later command. */
+	if (s->cmd != NULL && !imap_compat_reports_updates(s->cmd))
+		return;
 	const char *error;
-	struct store_user *u = imap_session_store(s, &error);
+	struct store_user *u = imap_selected_store(s, &error);
 	if (u == NULL)
 		return;
 	struct store_mailbox_status st;
-	enum store_error err = store_mailbox_status_by_id(u, sel->mailbox_id, &st, &error);
-	if (err == STORE_ERR_NONEXISTENT) {
+	struct store_changes own;
+	const struct store_changes *ch;
+	int ret = imap_selected_read(s, u, &st, &ch, &own);
+	if (ret == 0) {
 		/* Deleted by another session: every message is gone. */
 		if (allow_expunge && sel->count > 0)
 			imap_selected_remove_expunged(s, sel->uids, sel->count, true);
 		return;
 	}
-	if (err != STORE_OK)
+	if (ret < 0)
 		return;
 	uint32_t added = 0;
 	bool keywords = false;
-	if (st.highestmodseq != sel->highestmodseq || st.uidnext != sel->uidnext) {
-		if (!imap_selected_apply_changes(s, u, &added, &keywords))
-			return;
-	}
+	if (ch != NULL)
+		imap_selected_apply_changes(s, ch, &added, &keywords);
 	if (allow_expunge)
 		imap_selected_flush_pending(s);
 	if (keywords) {
@@ -491,11 +629,7 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 	if (st.uidnext > sel->uidnext)
 		sel->uidnext = st.uidnext;
 	if (added > 0) {
-		/* Claiming is a write; skip it when another session already
-		 * took every new message (thousands of IDLE sessions woken by
-		 * one delivery would otherwise each write). */
-		if (st.recent > 0)
-			imap_selected_claim_recent(sel, u);
+		imap_selected_claim_new(sel, u, &st);
 		imap_send_untagged(s, "%u EXISTS", sel->count);
 		if (!(s->enabled & IMAP_ENABLED_IMAP4REV2))
 			imap_send_untagged(s, "%u RECENT", imap_selected_recent_count(sel));

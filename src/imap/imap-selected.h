@@ -19,7 +19,11 @@ struct imap_cmd;
 
 struct imap_selected {
 	uint64_t mailbox_id;
-	char *name;                  /* UTF-8 store name (heap) */
+	char *name;                  /* UTF-8 name in the owner's store (heap) */
+	char *owner;                 /* the store's owner: the session user,
+				      * another user, or STORE_PUBLIC_OWNER */
+	bool shared;                 /* not the session user's own store */
+	unsigned rights;             /* STORE_RIGHT_*, refreshed each command */
 	bool readonly;               /* EXAMINE, or no write access */
 	bool hide_recent;            /* IMAP4rev2 has no \Recent */
 	uint32_t uidvalidity;
@@ -41,6 +45,10 @@ struct imap_selected {
 	/* SEARCHRES (RFC 5182): the last SEARCH ... SAVE result, as UIDs. */
 	struct imap_seqset saved;
 };
+
+/* The selected mailbox's store (imap_session_store_of its owner), with
+ * the session's rights on it re-read for a shared one. */
+struct store_user *imap_selected_store(struct imap_session *s, const char **error_r);
 
 /* Opens name for s: loads the view, claims \Recent when read-write.
  * Errors from the store (NONEXISTENT, CANNOT for \Noselect...). */
@@ -76,6 +84,14 @@ struct store_uid_range *imap_selected_ranges(struct imap_cmd *cmd, const struct 
  * expunges (EXPUNGE, or VANISHED for QRESYNC clients). Cheap when nothing
  * changed: one status row read. */
 void imap_selected_sync(struct imap_session *s, bool allow_expunge);
+
+/* Between _begin and _end (the worker thread only, not nested), syncs of
+ * sessions on owner's mailbox_id whose views are at least at since share
+ * one read of the store: imap-notify brackets the wake-up of the sessions
+ * one change concerns, since being the lowest HIGHESTMODSEQ of their
+ * views. */
+void imap_selected_share_begin(const char *owner, uint64_t mailbox_id, uint64_t since);
+void imap_selected_share_end(void);
 
 /* Records flags this session set itself, so that sync does not report
  * them again. */

@@ -1,5 +1,8 @@
 #include "imap/imap-session.h"
+#include "imap/imap-access.h"
+#include "imap/imap-capability.h"
 #include "imap/imap-commands.h"
+#include "imap/imap-compat.h"
 #include "imap/imap-notify.h"
 #include "imap/imap-parser.h"
 #include "imap/imap-selected.h"
@@ -60,6 +63,111 @@ void imap_send_untagged(struct imap_session *s, const char *fmt, ...)
 	buf_free(&line);
 }
 
+/* --- Durability ----------------------------------------------------------- */
+
+/* In petrel serve the store commits without waiting for the disk (store.h,
+ * "Durability off the event loop"). A tagged answer acknowledges, so it
+ * goes out only once the commits its command made are durable. This is the
+ * one place that holds it back: after each step of a command and before
+ * its answer the session takes the commits made meanwhile (they are its
+ * own: nothing else runs on the worker during a step) and asks the sync
+ * threads for them. While any is in flight the tagged line waits in
+ * held_answer and the command stays in progress, so pipelined commands
+ * behind it wait too and answers keep their order. Untagged responses are
+ * not held: they may show a change before it is durable, as another
+ * session's read may (docs/benchmarks.md, "Durable commits off the event
+ * loop"). */
+
+struct imap_sync_wait {
+	struct imap_sync_wait *next;
+	struct imap_session *session;   /* NULL once the session is gone */
+	struct worker *worker;
+	bool durable;
+};
+
+static void imap_session_release_answer(struct imap_session *s);
+
+/* Back on the session's worker. */
+static void imap_session_sync_returned(void *arg)
+{
+	struct imap_sync_wait *w = arg;
+	struct imap_session *s = w->session;
+	if (s != NULL) {
+		struct imap_sync_wait **pp = &s->sync_waits;
+		while (*pp != w)
+			pp = &(*pp)->next;
+		*pp = w->next;
+		if (!w->durable)
+			s->sync_failed = true;
+	}
+	free(w);
+	if (s != NULL && s->sync_waits == NULL && s->answer_held)
+		imap_session_release_answer(s);
+}
+
+/* On a sync thread. */
+static void imap_session_sync_done(bool durable, void *context)
+{
+	struct imap_sync_wait *w = context;
+	w->durable = durable;
+	worker_post(w->worker, imap_session_sync_returned, w);
+}
+
+static void imap_session_sync_collect(struct imap_session *s)
+{
+	struct store_sync_ticket *ticket = store_sync_take();
+	if (ticket == NULL)
+		return;
+	struct imap_sync_wait *w = xcalloc(1, sizeof(*w));
+	w->session = s;
+	w->worker = conn_worker(s->conn);
+	/* Linked first: the answer is posted to this thread, so it is handled
+	 * after this returns even when the sync finishes at once. */
+	w->next = s->sync_waits;
+	s->sync_waits = w;
+	if (store_sync_request(&ticket, imap_session_sync_done, w)) {
+		s->sync_waits = w->next;
+		free(w);
+	}
+}
+
+/* A sync failed: the change is in the store but may not survive a power
+ * failure, so it is not acknowledged; the client sees the connection end,
+ * as after a crash, and finds out what is there when it comes back. */
+static void imap_session_withhold_answer(struct imap_session *s)
+{
+	s->sync_failed = false;
+	log_event(LOG_ERROR, conn_id(s->conn), "answer_withheld",
+		  "command=%s reason=sync_failed", s->cmd != NULL ? s->cmd->name : "-");
+	imap_session_bye(s, "[UNAVAILABLE] Storage failure: the change may not have been saved");
+}
+
+static void imap_session_release_answer(struct imap_session *s)
+{
+	s->answer_held = false;
+	if (s->sync_failed)
+		imap_session_withhold_answer(s);
+	else
+		imap_send_raw(s, s->held_answer.data, s->held_answer.len);
+	buf_reset(&s->held_answer);
+	imap_session_cmd_finished(s);
+}
+
+/* The tagged line (CRLF added): sent, held or withheld. */
+static void imap_session_answer(struct imap_session *s, struct buf *line)
+{
+	buf_append(line, "\r\n", 2);
+	imap_session_sync_collect(s);
+	if (s->sync_waits != NULL) {
+		buf_append(&s->held_answer, line->data, line->len);
+		s->answer_held = true;
+	} else if (s->sync_failed) {
+		imap_session_withhold_answer(s);
+	} else {
+		imap_send_raw(s, line->data, line->len);
+	}
+}
+
 static void imap_cmd_tagged(struct imap_cmd *cmd, const char *status, const char *code,
 			    const char *fmt, va_list ap)
 {
@@ -74,7 +182,7 @@ static void imap_cmd_tagged(struct imap_cmd *cmd, const char *status, const char
 	if (code != NULL)
 		buf_printf(&line, "[%s] ", code);
 	buf_vprintf(&line, fmt, ap);
-	imap_send_line(cmd->session, &line);
+	imap_session_answer(s, &line);
 	buf_free(&line);
 	cmd->done = true;
 	ctl_session_answer(s->ctl, status);
@@ -202,6 +310,9 @@ static void imap_session_close_literal_fds(struct imap_session *s)
 
 static void imap_session_cmd_complete(struct imap_session *s)
 {
+	/* Its answer waits for durability: completed by the release. */
+	if (s->answer_held)
+		return;
 	struct imap_cmd *cmd = s->cmd;
 	uint64_t us = time_mono_us() - cmd->started_us;
 	log_event(LOG_DEBUG, conn_id(s->conn), "command", "name=%s duration_us=%llu",
@@ -223,6 +334,8 @@ static void imap_session_cmd_complete(struct imap_session *s)
 static void imap_session_handle_result(struct imap_session *s, enum imap_cmd_result r)
 {
 	struct imap_cmd *cmd = s->cmd;
+	/* The end of a step: what it committed starts syncing now. */
+	imap_session_sync_collect(s);
 	if (r == IMAP_CMD_DONE || cmd->done) {
 		imap_session_cmd_complete(s);
 		return;
@@ -254,6 +367,8 @@ static void imap_session_dispatch(struct imap_session *s, const struct imap_comm
 	s->commands++;
 
 	const struct imap_command_def *def = imap_command_find(pc->name);
+	if (def != NULL && imap_cap_hidden(s, imap_command_caps(def->name)))
+		def = NULL; /* an extension hidden from this client */
 	if (def != NULL)
 		cmd->flags = def->flags;
 	if (def == NULL) {
@@ -370,7 +485,7 @@ static void imap_session_process_input(struct imap_session *s)
 	for (;;) {
 		if (conn_is_closing(s->conn))
 			return;
-		bool blocked = (s->cmd != NULL && s->cmd->on_line == NULL);
+		bool blocked = (s->cmd != NULL && (s->cmd->on_line == NULL || s->cmd->done));
 		if (!blocked && conn_output_full(s->conn)) {
 			conn_want_drain(s->conn);
 			blocked = true;
@@ -420,6 +535,8 @@ static void imap_session_ctl_describe(void *ctx, struct ctl_session_facts *facts
 			 : s->state == IMAP_STATE_SELECTED ? "selected" : "logout";
 	facts_r->mailbox = s->selected != NULL ? s->selected->name : NULL;
 	facts_r->client_id = s->client_id;
+	static _Thread_local char workarounds[256];
+	facts_r->workarounds = imap_compat_names(s, workarounds, sizeof(workarounds));
 	facts_r->commands = s->commands;
 }
 
@@ -454,6 +571,8 @@ static void *imap_session_accept(struct conn *c)
 	log_event(LOG_INFO, conn_id(c), "connect", "remote=%s port=%u local_port=%u tls=%d",
 		  conn_remote_ip(c), conn_remote_port(c), conn_local_port(c), conn_is_tls(c));
 	s->ctl = ctl_session_new(c, &imap_session_ctl_ops, s);
+	imap_capability_refresh(s);
+	imap_compat_refresh(s);
 	struct buf line = BUF_INIT;
 	buf_append_str(&line, "* OK [CAPABILITY ");
 	imap_capability_append(s, &line);
@@ -503,7 +622,7 @@ static void imap_session_on_shutdown(struct conn *c, void *ctx)
 	(void)c;
 	s->shutdown_requested = true;
 	/* A command in flight finishes first; its completion says goodbye. */
-	if (s->cmd == NULL || s->cmd->on_line != NULL)
+	if (s->cmd == NULL || (s->cmd->on_line != NULL && !s->cmd->done))
 		imap_session_bye(s, "Server shutting down");
 }
 
@@ -525,6 +644,9 @@ static void imap_session_free(struct imap_session *s)
 		s->cmd->on_abort(s->cmd);
 	/* After the abort, which may still answer. */
 	ctl_session_free(&s->ctl);
+	for (struct imap_sync_wait *w = s->sync_waits; w != NULL; w = w->next)
+		w->session = NULL; /* each is freed when its sync returns */
+	buf_free(&s->held_answer);
 	imap_session_close_literal_fds(s);
 	imap_selected_free(&s->selected);
 	if (s->preauth_timer != NULL)
@@ -534,9 +656,14 @@ static void imap_session_free(struct imap_session *s)
 	imap_parser_destroy(&s->parser);
 	arena_destroy(&s->cmd_arena);
 	buf_free(&s->out);
+	for (size_t i = 0; i < s->group_count; i++)
+		free(s->groups[i]);
+	free(s->groups);
 	free(s->user);
 	free(s->user_limit_key);
 	free(s->client_id);
+	free(s->client_name);
+	free(s->client_version);
 	free(s);
 }
 
@@ -588,10 +715,35 @@ void imap_worker_deinit(struct worker *w)
 
 struct store_user *imap_session_store(struct imap_session *s, const char **error_r)
 {
+	return imap_session_store_of(s, s->user, error_r);
+}
+
+struct store_user *imap_session_store_of(struct imap_session *s, const char *owner,
+					 const char **error_r)
+{
 	struct store_user *u = NULL;
-	if (store_cache_get(imap_store_cache, s->user, &u, error_r) != STORE_OK)
+	if (store_cache_get(imap_store_cache, owner, &u, error_r) != STORE_OK)
 		return NULL;
+	store_user_set_viewer(u, s->user);
 	return u;
+}
+
+/* Group membership for ACLs is read once, at login (docs/sharing.md). */
+static void imap_session_load_groups(struct imap_session *s)
+{
+	const char **groups;
+	size_t count;
+	const char *error;
+	if (store_user_groups(s->cfg->data_dir, s->user, s->cmd_arena, &groups, &count,
+			      &error) != STORE_OK) {
+		log_event(LOG_WARN, conn_id(s->conn), "groups_unavailable", "user=%s error=%s",
+			  log_str(s->cmd_arena, s->user), log_str(s->cmd_arena, error));
+		return;
+	}
+	s->groups = xcalloc(count + 1, sizeof(*s->groups));
+	for (size_t i = 0; i < count; i++)
+		s->groups[i] = xstrdup(groups[i]);
+	s->group_count = count;
 }
 
 bool imap_session_login(struct imap_cmd *cmd, const char *user)
@@ -621,7 +773,10 @@ bool imap_session_login(struct imap_cmd *cmd, const char *user)
 		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable, try again later");
 		return false;
 	}
+	imap_session_load_groups(s);
 	s->state = IMAP_STATE_AUTH;
+	imap_capability_refresh(s);
+	imap_compat_refresh(s);
 	ctl_session_login(s->ctl, user, cmd->name);
 	evtimer_del(s->preauth_timer);
 	conn_set_read_timeout(s->conn, s->cfg->timeout_authenticated);

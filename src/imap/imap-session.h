@@ -80,8 +80,14 @@ struct imap_session {
 	enum imap_state state;
 	unsigned enabled;            /* enum imap_enabled bits */
 	char *user;                  /* after login (heap) */
+	char **groups;               /* the user's groups at login (heap) */
+	size_t group_count;
 	char *user_limit_key;        /* "user\naddress" counted in connlimit */
 	char *client_id;             /* "name/version" from ID, for logs */
+	char *client_name;           /* ID "name" and "version" (heap, NULL */
+	char *client_version;        /* when not sent), for [workarounds] */
+	uint64_t caps_hidden;        /* imap-capability.h: IMAP_CAP bits */
+	unsigned workarounds;        /* imap-compat.h: 1 << config_workaround */
 	struct imap_selected *selected;
 	struct imap_cmd *cmd;        /* the command in progress, or NULL */
 	struct imap_cmd *idle;       /* the IDLE command while idling */
@@ -96,6 +102,12 @@ struct imap_session {
 	struct ctl_session *ctl;     /* tracing, statistics, ctl sessions */
 	bool input_waiting;          /* input held back: command or output */
 	bool shutdown_requested;
+	/* Durability (store.h, sync-behind): the syncs in flight for commits
+	 * of this session, and its tagged answer, held until they are done. */
+	struct imap_sync_wait *sync_waits;
+	bool sync_failed;
+	bool answer_held;
+	struct buf held_answer;
 };
 
 /* --- Answers ------------------------------------------------------------ */

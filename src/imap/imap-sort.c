@@ -1,4 +1,5 @@
 #include "imap/imap-sort.h"
+#include "imap/imap-capability.h"
 #include "imap/imap-base-subject.h"
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-parser.h"
@@ -6,36 +7,54 @@
 #include "imap/imap-selected.h"
 #include "imap/imap-session.h"
 #include "lib/arena.h"
+#include "lib/buf.h"
 #include "lib/config.h"
+#include "store/store.h"
 
-#include <ctype.h>
 #include <string.h>
 
-static char *sort_upper(char *s)
+/* ---- First address of an address header --------------------------------- */
+
+static char sort_ascii_upper(char c)
 {
-	for (char *p = s; *p != '\0'; p++)
-		*p = (char)toupper((unsigned char)*p);
-	return s;
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
-static const char *sort_trim(struct arena *a, const char *start, const char *end)
+/* [start, end) without surrounding blanks and, when it is one quoted
+ * string, without the quotes. */
+static void sort_trim(const char **start, const char **end)
 {
-	while (start < end && (*start == ' ' || *start == '\t'))
-		start++;
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	if (end - start >= 2 && *start == '"' && end[-1] == '"') {
-		start++;
-		end--;
+	while (*start < *end && (**start == ' ' || **start == '\t'))
+		(*start)++;
+	while (*end > *start && ((*end)[-1] == ' ' || (*end)[-1] == '\t'))
+		(*end)--;
+	if (*end - *start >= 2 && **start == '"' && (*end)[-1] == '"') {
+		(*start)++;
+		(*end)--;
 	}
+}
+
+/* The trimmed text of [start, end) with quoted-pairs resolved, upper-cased
+ * (i;ascii-casemap) when upper is set, in one allocation from a. */
+static char *sort_key_copy(struct arena *a, const char *start, const char *end, bool upper)
+{
+	sort_trim(&start, &end);
 	char *out = arena_alloc(a, (size_t)(end - start) + 1);
 	size_t o = 0;
 	for (const char *p = start; p < end; p++) {
 		if (*p == '\\' && p + 1 < end)
 			p++;
-		out[o++] = *p;
+		out[o++] = upper ? sort_ascii_upper(*p) : *p;
 	}
 	out[o] = '\0';
+	return out;
+}
+
+static const char *sort_upper_dup(struct arena *a, const char *s)
+{
+	char *out = arena_strdup(a, s);
+	for (char *p = out; *p != '\0'; p++)
+		*p = sort_ascii_upper(*p);
 	return out;
 }
 
@@ -77,31 +96,39 @@ static void sort_first_token(const char *h, const char **start_r, const char **e
 void imap_sort_first_address(struct arena *a, const char *header, const char **mailbox_r,
 			     const char **display_r)
 {
-	*mailbox_r = *display_r = "";
+	if (mailbox_r != NULL)
+		*mailbox_r = "";
+	if (display_r != NULL)
+		*display_r = "";
 	if (header == NULL)
 		return;
 	const char *start, *end;
 	sort_first_token(header, &start, &end);
 	const char *lt = memchr(start, '<', (size_t)(end - start));
-	const char *spec_start = start, *spec_end = end, *display = NULL;
+	const char *spec_start = start, *spec_end = end;
+	const char *display = NULL;
 	if (lt != NULL) {
 		const char *gt = memchr(lt, '>', (size_t)(end - lt));
 		spec_start = lt + 1;
 		spec_end = gt != NULL ? gt : end;
-		display = sort_trim(a, start, lt);
+		if (display_r != NULL)
+			display = sort_key_copy(a, start, lt, true);
 	} else {
 		/* addr-spec with an optional comment: drop the comment. */
 		const char *paren = memchr(start, '(', (size_t)(end - start));
 		if (paren != NULL)
 			spec_end = paren;
 	}
-	const char *spec = sort_trim(a, spec_start, spec_end);
-	const char *at = strrchr(spec, '@');
-	const char *local = at != NULL ? arena_strndup(a, spec, (size_t)(at - spec)) : spec;
-	*mailbox_r = sort_upper(arena_strdup(a, sort_trim(a, local, local + strlen(local))));
-	*display_r = sort_upper(arena_strdup(a, display != NULL && *display != '\0' ? display
-										    : spec));
+	const char *spec = sort_key_copy(a, spec_start, spec_end, false);
+	if (mailbox_r != NULL) {
+		const char *at = strrchr(spec, '@');
+		*mailbox_r = sort_key_copy(a, spec, at != NULL ? at : spec + strlen(spec), true);
+	}
+	if (display_r != NULL)
+		*display_r = display != NULL && *display != '\0' ? display : sort_upper_dup(a, spec);
 }
+
+/* ---- Comparing and writing ------------------------------------------------ */
 
 int imap_sort_by_date(const struct imap_sort_msg *x, const struct imap_sort_msg *y)
 {
@@ -115,29 +142,106 @@ uint32_t imap_sort_number(const struct imap_cmd *cmd, const struct imap_sort_msg
 	return cmd->uid ? m->uid : m->idx + 1;
 }
 
-static enum store_error sort_load_one(struct imap_cmd *cmd, struct store_user *u, uint32_t idx,
-				      struct imap_sort_msg *m, const char **error_r)
+void imap_sort_append_number(struct buf *out, uint32_t n)
+{
+	char digits[10];
+	size_t len = 0;
+	do {
+		digits[sizeof(digits) - ++len] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	buf_append(out, digits + sizeof(digits) - len, len);
+}
+
+/* ---- Loading the keys ------------------------------------------------------ */
+
+/* The store columns behind the keys a command compares. */
+static unsigned sort_store_want(unsigned need)
+{
+	unsigned want = 0;
+	if (need & IMAP_SORT_NEED_ARRIVAL)
+		want |= STORE_SORTKEY_ARRIVAL;
+	if (need & IMAP_SORT_NEED_SIZE)
+		want |= STORE_SORTKEY_SIZE;
+	/* §2.2: without a usable Date: header the internal date stands in. */
+	if (need & (IMAP_SORT_NEED_DATE | IMAP_SORT_NEED_THREAD))
+		want |= STORE_SORTKEY_SENT_DATE | STORE_SORTKEY_ARRIVAL;
+	if (need & (IMAP_SORT_NEED_FROM | IMAP_SORT_NEED_DISPLAYFROM))
+		want |= STORE_SORTKEY_FROM;
+	if (need & (IMAP_SORT_NEED_TO | IMAP_SORT_NEED_DISPLAYTO))
+		want |= STORE_SORTKEY_TO;
+	if (need & IMAP_SORT_NEED_CC)
+		want |= STORE_SORTKEY_CC;
+	if (need & (IMAP_SORT_NEED_SUBJECT | IMAP_SORT_NEED_THREAD))
+		want |= STORE_SORTKEY_SUBJECT;
+	if (need & IMAP_SORT_NEED_THREAD)
+		want |= STORE_SORTKEY_THREAD;
+	return want;
+}
+
+/* Derives the compared keys of one message from its store keys; only the
+ * string keys in need cost an allocation. */
+static void sort_derive(struct arena *a, unsigned need, const struct store_sortkeys *k,
+			uint32_t idx, struct imap_sort_msg *m)
+{
+	m->idx = idx;
+	m->uid = k->uid;
+	m->arrival = k->internal_date;
+	m->date = k->has_sent_date ? k->sent_date : k->internal_date;
+	m->size = k->size;
+	m->from = m->to = m->cc = m->displayfrom = m->displayto = m->subject = "";
+	m->is_reply = false;
+	if (need & (IMAP_SORT_NEED_FROM | IMAP_SORT_NEED_DISPLAYFROM))
+		imap_sort_first_address(a, k->from, need & IMAP_SORT_NEED_FROM ? &m->from : NULL,
+					need & IMAP_SORT_NEED_DISPLAYFROM ? &m->displayfrom : NULL);
+	if (need & (IMAP_SORT_NEED_TO | IMAP_SORT_NEED_DISPLAYTO))
+		imap_sort_first_address(a, k->to, need & IMAP_SORT_NEED_TO ? &m->to : NULL,
+					need & IMAP_SORT_NEED_DISPLAYTO ? &m->displayto : NULL);
+	if (need & IMAP_SORT_NEED_CC)
+		imap_sort_first_address(a, k->cc, &m->cc, NULL);
+	if (need & (IMAP_SORT_NEED_SUBJECT | IMAP_SORT_NEED_THREAD))
+		m->subject = imap_base_subject(a, k->subject, &m->is_reply);
+	m->message_id = k->message_id;
+	m->in_reply_to = k->in_reply_to;
+	m->references = k->references;
+}
+
+/* The keys of the matching messages (view indexes, ascending), read in one
+ * store query; messages gone from the store are dropped. */
+static enum store_error sort_load(struct imap_cmd *cmd, struct store_user *u, unsigned need,
+				  const uint32_t *matches, size_t n, struct imap_sort_set *set,
+				  const char **error_r)
 {
 	const struct imap_selected *sel = cmd->session->selected;
-	struct store_msg msg;
-	enum store_error err = store_msg_get(u, sel->mailbox_id, sel->uids[idx], STORE_MSG_WANT_META,
-					     cmd->arena, &msg, error_r);
-	if (err != STORE_OK)
-		return err;
-	const char *unused;
-	m->idx = idx;
-	m->uid = msg.uid;
-	m->arrival = msg.internal_date;
-	m->date = msg.meta.has_sent_date ? msg.meta.sent_date : msg.internal_date;
-	m->size = msg.size;
-	imap_sort_first_address(cmd->arena, msg.meta.from, &m->from, &m->displayfrom);
-	imap_sort_first_address(cmd->arena, msg.meta.to, &m->to, &m->displayto);
-	imap_sort_first_address(cmd->arena, msg.meta.cc, &m->cc, &unused);
-	m->subject = imap_base_subject(cmd->arena, msg.meta.subject, &m->is_reply);
-	m->message_id = msg.meta.message_id;
-	m->in_reply_to = msg.meta.in_reply_to;
-	m->references = msg.meta.references;
-	return STORE_OK;
+	set->msgs = arena_alloc(cmd->arena, (n ? n : 1) * sizeof(*set->msgs));
+	set->count = 0;
+	if (need == 0) {
+		/* Nothing to compare (ESORT's COUNT alone): no store query, and
+		 * the matches count as SEARCH counts them. */
+		for (size_t i = 0; i < n; i++)
+			set->msgs[set->count++] = (struct imap_sort_msg){
+				.idx = matches[i], .uid = sel->uids[matches[i]] };
+		return STORE_OK;
+	}
+	/* Scratch for the raw keys; the derived ones live in the command
+	 * arena. */
+	struct arena *scratch = arena_new(0);
+	uint32_t *uids = arena_alloc(scratch, (n ? n : 1) * sizeof(*uids));
+	for (size_t i = 0; i < n; i++)
+		uids[i] = sel->uids[matches[i]];
+	struct store_sortkeys *keys = arena_alloc(scratch, (n ? n : 1) * sizeof(*keys));
+	unsigned want = sort_store_want(need);
+	/* THREAD keeps the id headers by pointer, so for it the store's
+	 * strings go to the command arena; the other raw headers only feed
+	 * derived keys and die with the scratch arena. */
+	struct arena *strings = (need & IMAP_SORT_NEED_THREAD) ? cmd->arena : scratch;
+	enum store_error err = store_msg_sortkeys(u, sel->mailbox_id, uids, n, want, strings,
+						  keys, error_r);
+	for (size_t i = 0; err == STORE_OK && i < n; i++)
+		if (keys[i].uid != 0)
+			sort_derive(cmd->arena, need, &keys[i], matches[i], &set->msgs[set->count++]);
+	arena_destroy(&scratch);
+	return err;
 }
 
 /* The charset is mandatory here: it becomes SEARCH's "CHARSET x" so that
@@ -156,11 +260,12 @@ static const struct imap_arg *sort_search_args(struct imap_cmd *cmd, const struc
 }
 
 bool imap_sort_search(struct imap_cmd *cmd, const struct imap_arg *args, size_t count,
-		      struct imap_sort_msg **msgs_r, size_t *count_r)
+		      unsigned need, struct imap_sort_set *set_r)
 {
 	struct imap_session *s = cmd->session;
 	struct imap_selected *sel = s->selected;
 	const char *error;
+	memset(set_r, 0, sizeof(*set_r));
 	if (count < 2) {
 		imap_cmd_bad(cmd, NULL, "%s expects a charset and search criteria", cmd->name);
 		return false;
@@ -168,34 +273,31 @@ bool imap_sort_search(struct imap_cmd *cmd, const struct imap_arg *args, size_t 
 	struct imap_search_limits limits;
 	imap_search_limits_default(&limits);
 	limits.max_bytes = s->cfg->search_size;
+	limits.hidden_keys = imap_capability_search_keys_hidden(s);
 	struct imap_search_program prog;
 	size_t nargs;
 	const struct imap_arg *all = sort_search_args(cmd, args, count, &nargs);
 	enum imap_search_parse_result pr =
 		imap_search_parse(cmd->arena, all, nargs, &limits, &prog, &error);
 	bool ok = false;
-	uint32_t *matches = NULL;
-	size_t n = 0;
 	if (pr == IMAP_SEARCH_PARSE_BADCHARSET) {
 		imap_cmd_no(cmd, "BADCHARSET (UTF-8 US-ASCII)", "%s", error);
 	} else if (pr == IMAP_SEARCH_PARSE_BAD || !imap_search_bind(&prog, sel, &error)) {
 		imap_cmd_bad(cmd, NULL, "%s", error);
 	} else {
+		uint32_t *matches = NULL;
+		size_t n = 0;
 		struct imap_search_stats stats;
-		struct store_user *u = imap_session_store(s, &error);
+		struct store_user *u = imap_selected_store(s, &error);
 		enum store_error err = u == NULL ? STORE_ERR_INTERNAL
 					 : imap_search_run(&prog, u, sel, imap_search_index_enabled(),
 							   cmd->arena, &matches, &n, &stats, &error);
-		struct imap_sort_msg *msgs = arena_zalloc(cmd->arena, (n ? n : 1) * sizeof(*msgs));
-		for (size_t i = 0; err == STORE_OK && i < n; i++)
-			err = sort_load_one(cmd, u, matches[i], &msgs[i], &error);
-		if (err != STORE_OK) {
+		if (err == STORE_OK)
+			err = sort_load(cmd, u, need, matches, n, set_r, &error);
+		if (err != STORE_OK)
 			imap_mailbox_answer_store_error(cmd, err, error);
-		} else {
-			*msgs_r = msgs;
-			*count_r = n;
-			ok = true;
-		}
+		set_r->has_modseq = prog.has_modseq;
+		ok = err == STORE_OK;
 	}
 	imap_search_program_free(&prog);
 	return ok;

@@ -15,6 +15,12 @@ struct thr_node {
 	const char *id;
 	struct imap_sort_msg *msg;   /* NULL for a dummy */
 	struct thr_node *parent, *child, *next;
+	/* A hint for appending a child: trusted only while it is still a
+	 * child of this node and the end of the list (see thr_last_child). */
+	struct thr_node *last_child;
+	/* While it is a root in the list step (5) builds: the pointer that
+	 * points to it there, so that it can be replaced in O(1). */
+	struct thr_node **out_link;
 	struct thr_node *hash_next;
 	bool indexed;                /* in the Message-ID table */
 };
@@ -60,6 +66,45 @@ static struct thr_node *thr_get(struct thr_table *t, const char *id)
 	return n != NULL ? n : thr_new(t, id, true);
 }
 
+/* --- Walking the tree without recursion ---------------------------------------
+ * A thread can be as deep as the mailbox is big (a chain of replies, or one
+ * message with a References list of thousands of ids), so the tree is
+ * never walked recursively: the C stack would overflow. */
+
+struct thr_vec {
+	struct arena *a;
+	struct thr_node **v;
+	size_t count, cap;
+};
+
+static void thr_vec_push(struct thr_vec *vec, struct thr_node *n)
+{
+	if (vec->count == vec->cap) {
+		size_t cap = vec->cap == 0 ? 64 : vec->cap * 2;
+		struct thr_node **v = arena_alloc(vec->a, cap * sizeof(*v));
+		if (vec->count > 0)
+			memcpy(v, vec->v, vec->count * sizeof(*v));
+		vec->v = v;
+		vec->cap = cap;
+	}
+	vec->v[vec->count++] = n;
+}
+
+/* Every node of the trees whose roots are the list first, breadth first:
+ * each node comes before its children, so walking the result backwards
+ * visits children before their parents. */
+static struct thr_node **thr_collect(struct arena *a, struct thr_node *first, size_t *count_r)
+{
+	struct thr_vec vec = { .a = a };
+	for (struct thr_node *r = first; r != NULL; r = r->next)
+		thr_vec_push(&vec, r);
+	for (size_t i = 0; i < vec.count; i++)
+		for (struct thr_node *c = vec.v[i]->child; c != NULL; c = c->next)
+			thr_vec_push(&vec, c);
+	*count_r = vec.count;
+	return vec.v;
+}
+
 /* --- Tree links -------------------------------------------------------------- */
 
 static bool thr_is_descendant(const struct thr_node *n, const struct thr_node *ancestor)
@@ -82,17 +127,38 @@ static void thr_unlink(struct thr_node *n)
 	n->parent = NULL;
 }
 
-/* Appends child under parent unless that would make a loop. */
+/* The last child of parent (NULL without children). Sibling lists are
+ * rebuilt by pruning and sorting, so the cached hint is checked: a child
+ * of parent whose next is NULL is the end of the list. A message with
+ * 100,000 replies costs one walk, not one per reply. */
+static struct thr_node *thr_last_child(struct thr_node *parent)
+{
+	struct thr_node *last = parent->last_child;
+	if (last == NULL || last->parent != parent || last->next != NULL) {
+		last = parent->child;
+		while (last != NULL && last->next != NULL)
+			last = last->next;
+		parent->last_child = last;
+	}
+	return last;
+}
+
+/* Appends child under parent unless that would make a loop. A loop needs
+ * parent below child, so a child without children of its own (a message
+ * seen for the first time) skips the walk up from parent, which would
+ * otherwise make a long chain of replies quadratic. */
 static void thr_link(struct thr_node *parent, struct thr_node *child)
 {
-	if (parent == child || thr_is_descendant(parent, child))
+	if (parent == child || (child->child != NULL && thr_is_descendant(parent, child)))
 		return;
 	thr_unlink(child);
 	child->parent = parent;
-	struct thr_node **pp = &parent->child;
-	while (*pp != NULL)
-		pp = &(*pp)->next;
-	*pp = child;
+	struct thr_node *last = thr_last_child(parent);
+	if (last == NULL)
+		parent->child = child;
+	else
+		last->next = child;
+	parent->last_child = child;
 }
 
 /* --- Sorting sibling lists by sent date -------------------------------------- */
@@ -105,87 +171,99 @@ static const struct imap_sort_msg *thr_date_msg(const struct thr_node *n)
 	return n != NULL ? n->msg : NULL;
 }
 
-static int thr_cmp(const void *a, const void *b)
+/* A sibling's sort key, computed once per sort rather than once per
+ * comparison: its (first child's) message's sent date and sequence
+ * number; siblings without any message sort last. */
+struct thr_sort_item {
+	int64_t date;
+	uint32_t idx;
+	bool none;
+	struct thr_node *node;
+};
+
+static int thr_item_cmp(const void *a, const void *b)
 {
-	const struct imap_sort_msg *x = thr_date_msg(*(struct thr_node *const *)a);
-	const struct imap_sort_msg *y = thr_date_msg(*(struct thr_node *const *)b);
-	if (x == NULL || y == NULL)
-		return (x == NULL) - (y == NULL);
-	return imap_sort_by_date(x, y);
+	const struct thr_sort_item *x = a, *y = b;
+	if (x->none || y->none)
+		return (int)x->none - (int)y->none;
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static struct thr_node *thr_sort_list(struct arena *a, struct thr_node *first)
 {
+	if (first == NULL || first->next == NULL)
+		return first;
 	size_t n = 0;
 	for (struct thr_node *c = first; c; c = c->next)
 		n++;
-	if (n < 2)
-		return first;
-	struct thr_node **v = arena_alloc(a, n * sizeof(*v));
+	struct thr_sort_item *v = arena_alloc(a, n * sizeof(*v));
 	n = 0;
-	for (struct thr_node *c = first; c; c = c->next)
-		v[n++] = c;
-	qsort(v, n, sizeof(*v), thr_cmp);
+	for (struct thr_node *c = first; c; c = c->next) {
+		const struct imap_sort_msg *m = thr_date_msg(c);
+		v[n++] = (struct thr_sort_item){ .date = m != NULL ? m->date : 0,
+						 .idx = m != NULL ? m->idx : 0,
+						 .none = m == NULL, .node = c };
+	}
+	qsort(v, n, sizeof(*v), thr_item_cmp);
 	for (size_t i = 0; i + 1 < n; i++)
-		v[i]->next = v[i + 1];
-	v[n - 1]->next = NULL;
-	return v[0];
+		v[i].node->next = v[i + 1].node;
+	v[n - 1].node->next = NULL;
+	return v[0].node;
 }
 
-/* Step (6): the youngest sibling sets first, so a dummy's first child is
- * already its earliest when its own level is sorted. */
+/* Step (6): children are sorted before their parents' level (walking the
+ * breadth-first order backwards), so a dummy's first child is already its
+ * earliest when the dummy itself is compared. */
 static struct thr_node *thr_sort_tree(struct arena *a, struct thr_node *first)
 {
-	for (struct thr_node *c = first; c; c = c->next)
-		c->child = thr_sort_tree(a, c->child);
+	size_t count;
+	struct thr_node **all = thr_collect(a, first, &count);
+	for (size_t i = count; i-- > 0;)
+		all[i]->child = thr_sort_list(a, all[i]->child);
 	return thr_sort_list(a, first);
 }
 
 /* --- Output ------------------------------------------------------------------ */
 
-static void thr_write_chain(struct imap_cmd *cmd, const struct thr_node *n, struct buf *out);
-
-static void thr_write_children(struct imap_cmd *cmd, const struct thr_node *first,
-			       struct buf *out)
-{
-	for (const struct thr_node *c = first; c; c = c->next) {
-		buf_append_char(out, '(');
-		thr_write_chain(cmd, c, out);
-		buf_append_char(out, ')');
-	}
-}
-
-/* thread-members = nz-number *(SP nz-number) [SP thread-nested]
- * thread-nested = 2*thread-list */
-static void thr_write_chain(struct imap_cmd *cmd, const struct thr_node *n, struct buf *out)
-{
-	if (n->msg == NULL) {
-		thr_write_children(cmd, n->child, out);
-		return;
-	}
-	bool first = true;
-	while (n != NULL) {
-		if (!first)
-			buf_append_char(out, ' ');
-		first = false;
-		buf_printf(out, "%u", imap_sort_number(cmd, n->msg));
-		if (n->child == NULL)
-			return;
-		if (n->child->next != NULL) {
-			buf_append_char(out, ' ');
-			thr_write_children(cmd, n->child, out);
-			return;
-		}
-		n = n->child;
-	}
-}
-
+/* thread-list    = "(" (thread-members / thread-nested) ")"
+ * thread-members = nz-number *(SP nz-number) [SP thread-nested]
+ * thread-nested  = 2*thread-list                       (RFC 5256 §5)
+ * Each root is a thread-list. A message's single children continue its
+ * thread-members; where there are several, each is a thread-list of its
+ * own (thread-nested); a dummy is only the parentheses around its
+ * children's lists. Written with an explicit stack: for every "(" still
+ * open, the sibling to continue with once it is closed. */
 static void thr_write(struct imap_cmd *cmd, const struct thr_node *roots, struct buf *out)
 {
-	for (const struct thr_node *r = roots; r; r = r->next) {
+	struct thr_vec open = { .a = cmd->arena };
+	const struct thr_node *n = roots;
+	for (;;) {
+		if (n == NULL) {
+			/* The end of a list: close the innermost "(". */
+			if (open.count == 0)
+				return;
+			buf_append_char(out, ')');
+			n = open.v[--open.count];
+			continue;
+		}
 		buf_append_char(out, '(');
-		thr_write_chain(cmd, r, out);
-		buf_append_char(out, ')');
+		thr_vec_push(&open, n->next);
+		if (n->msg == NULL) {
+			n = n->child;
+			continue;
+		}
+		const struct thr_node *m = n;
+		imap_sort_append_number(out, imap_sort_number(cmd, m->msg));
+		while (m->child != NULL && m->child->next == NULL) {
+			m = m->child;
+			buf_append_char(out, ' ');
+			imap_sort_append_number(out, imap_sort_number(cmd, m->msg));
+		}
+		if (m->child != NULL)
+			buf_append_char(out, ' ');
+		n = m->child;
 	}
 }
 
@@ -255,26 +333,28 @@ static struct thr_node *thr_link_message(struct thr_table *t, struct imap_sort_m
 	return node;
 }
 
-/* Step (3): drop dummies without children; splice the children of other
- * dummies into their place, except at the top when there are several. */
-static struct thr_node *thr_prune(struct thr_node *first, struct thr_node *parent, bool top)
+/* Step (3) for one sibling list whose members' own children are already
+ * pruned: drop dummies without children; splice the children of other
+ * dummies into their place, except at the top when there are several. A
+ * node taken out of the tree forgets its parent (thr_last_child relies on
+ * it). */
+static struct thr_node *thr_prune_list(struct thr_node *first, struct thr_node *parent, bool top)
 {
 	struct thr_node *head = NULL, **tail = &head;
 	struct thr_node *n = first;
 	while (n != NULL) {
 		struct thr_node *next = n->next;
 		n->next = NULL;
-		n->child = thr_prune(n->child, n, false);
 		if (n->msg == NULL && n->child == NULL) {
-			n = next;
-			continue;
-		}
-		if (n->msg == NULL && (!top || n->child->next == NULL)) {
+			n->parent = NULL;
+		} else if (n->msg == NULL && (!top || n->child->next == NULL)) {
 			*tail = n->child;
 			for (struct thr_node *c = n->child; c; c = c->next) {
 				c->parent = parent;
 				tail = &c->next;
 			}
+			n->parent = NULL;
+			n->child = NULL;
 		} else {
 			n->parent = parent;
 			*tail = n;
@@ -283,6 +363,16 @@ static struct thr_node *thr_prune(struct thr_node *first, struct thr_node *paren
 		n = next;
 	}
 	return head;
+}
+
+/* Step (3) over the whole tree, children before parents. */
+static struct thr_node *thr_prune(struct arena *a, struct thr_node *roots)
+{
+	size_t count;
+	struct thr_node **all = thr_collect(a, roots, &count);
+	for (size_t i = count; i-- > 0;)
+		all[i]->child = thr_prune_list(all[i]->child, all[i], false);
+	return thr_prune_list(roots, NULL, true);
 }
 
 static const struct imap_sort_msg *thr_subject_msg(const struct thr_node *n)
@@ -349,6 +439,7 @@ static struct thr_node *thr_merge_subjects(struct arena *a, struct thr_node *roo
 		struct thr_subject *e = m != NULL && m->subject[0] != '\0'
 						? thr_subject_find(&tab, m->subject) : NULL;
 		if (e == NULL || e->node == r) {
+			r->out_link = tail;
 			*tail = r;
 			tail = &r->next;
 		} else if (e->node->msg == NULL && r->msg == NULL) {
@@ -363,15 +454,16 @@ static struct thr_node *thr_merge_subjects(struct arena *a, struct thr_node *roo
 			/* A new dummy holding both; it takes the table's place. */
 			struct thr_node *dummy = arena_zalloc(a, sizeof(*dummy));
 			struct thr_node *old = e->node;
-			struct thr_node **pp = &head;
-			while (*pp != NULL && *pp != old)
-				pp = &(*pp)->next;
-			if (*pp == old) {
+			if (old->out_link != NULL && *old->out_link == old) {
 				dummy->next = old->next;
-				*pp = dummy;
+				dummy->out_link = old->out_link;
+				*dummy->out_link = dummy;
+				if (dummy->next != NULL)
+					dummy->next->out_link = &dummy->next;
 				if (tail == &old->next)
 					tail = &dummy->next;
 				old->next = NULL;
+				old->out_link = NULL;
 			}
 			thr_link(dummy, old);
 			thr_link(dummy, r);
@@ -405,7 +497,7 @@ void imap_thread_references(struct imap_cmd *cmd, struct imap_sort_msg *msgs, si
 			*tail = nodes[i];
 			tail = &nodes[i]->next;
 		}
-	roots = thr_prune(roots, NULL, true);
+	roots = thr_prune(cmd->arena, roots);
 	for (struct thr_node *r = roots; r; r = r->next)
 		r->child = thr_sort_list(cmd->arena, r->child);
 	roots = thr_sort_list(cmd->arena, roots);

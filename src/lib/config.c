@@ -1,5 +1,6 @@
 #include "lib/config.h"
 #include "lib/buf.h"
+#include "lib/config-client.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -33,6 +34,8 @@ enum config_type {
 	CONFIG_TYPE_LISTEN_UNIX, /* struct config_list, host:port or /path */
 	CONFIG_TYPE_UNIX_PATH,  /* char *, absolute or relative socket path */
 	CONFIG_TYPE_FAILURE,    /* bool, temporary (true) / permanent (false) */
+	CONFIG_TYPE_ACL,        /* char *, config_acl_parse syntax (may be empty) */
+	CONFIG_TYPE_NEWS_ROOT,  /* char *, a mailbox name below "Public Folders/" */
 };
 
 struct config_key {
@@ -108,7 +111,27 @@ static const struct config_key config_keys[] = {
 	CONFIG_KEY("trace", "literal_bytes", SIZE, trace_literal_bytes, 0, 1 * GIB),
 
 	CONFIG_KEY("log", "slow_command_ms", MSEC, slow_command_ms, 0, 3600 * 1000),
+
+	CONFIG_KEY("store", "expunge_log_max_age", DURATION, store_expunge_log_max_age, 0,
+		   100 * 365 * 86400U),
+	CONFIG_KEY("store", "expunge_log_max_entries", UINT, store_expunge_log_max_entries, 0,
+		   100000000),
+	CONFIG_KEY("store", "fts_index_delay", MSEC, store_fts_index_delay_ms, 0, 86400 * 1000),
+
+	CONFIG_KEY("public", "default_acl", ACL, public_default_acl, 0, 0),
+
+	CONFIG_KEY("news", "root", NEWS_ROOT, news_root, 0, 0),
+	CONFIG_KEY("news", "pull_interval", DURATION, news_pull_interval, 0, 7 * 86400),
+	CONFIG_KEY("news", "expire", DURATION, news_expire, 0, 100 * 365 * 86400U),
+	CONFIG_KEY("news", "timeout", DURATION, news_timeout, 1, 3600),
+	CONFIG_KEY("news", "article_size", SIZE64, news_article_size, 1 * KIB, 1024 * GIB),
 };
+
+/* [news-server NAME] sections: one per upstream server, so their keys are
+ * not in config_keys (which has one field per key). */
+#define CONFIG_NEWS_SERVER_SECTION "news-server "
+/* The IMAP namespace of public folders; [news] root must lie below it. */
+#define CONFIG_PUBLIC_PREFIX "Public Folders/"
 
 /* State of one config_load(). */
 struct config_parser {
@@ -204,6 +227,34 @@ void config_init_defaults(struct petrel_config *cfg)
 	cfg->trace_max_age = 7 * 86400;
 	cfg->trace_literal_bytes = 4 * KIB;
 	cfg->slow_command_ms = 1000;
+
+	/* Same values as the store's STORE_EXPUNGE_LOG_*_DEFAULT. */
+	cfg->store_expunge_log_max_age = 90 * 86400;
+	cfg->store_expunge_log_max_entries = 50000;
+	cfg->store_fts_index_delay_ms = 1000;
+
+	cfg->public_default_acl = xstrdup("anyone=lrs");
+	cfg->news_root = xstrdup("Public Folders/News");
+	cfg->news_pull_interval = 15 * 60;
+	cfg->news_expire = 0;
+	cfg->news_timeout = 60;
+	cfg->news_article_size = 16 * MIB;
+}
+
+static void config_news_servers_free(struct petrel_config *cfg)
+{
+	for (size_t i = 0; i < cfg->news_server_count; i++) {
+		struct config_news_server *s = &cfg->news_servers[i];
+		free(s->name);
+		free(s->host);
+		free(s->ca_file);
+		free(s->user);
+		free(s->password);
+		free(s->groups);
+	}
+	free(cfg->news_servers);
+	cfg->news_servers = NULL;
+	cfg->news_server_count = 0;
 }
 
 void config_free(struct petrel_config *cfg)
@@ -218,6 +269,11 @@ void config_free(struct petrel_config *cfg)
 	free(cfg->tls_key);
 	free(cfg->ctl_socket);
 	free(cfg->trace_dir);
+	free(cfg->public_default_acl);
+	free(cfg->news_root);
+	config_news_servers_free(cfg);
+	config_client_rules_free(&cfg->hide_capabilities);
+	config_client_rules_free(&cfg->workarounds);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -329,6 +385,253 @@ bool config_listen_split(const char *item, char **host_r, unsigned *port_r)
 	return true;
 }
 
+/* ---- ACL lists ([public] default_acl) ---- */
+
+#define CONFIG_RIGHTS_LETTERS "lrswipkxtea"
+
+static bool config_acl_fail(char **error_r, const char *fmt, const char *what, size_t len)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, fmt, (int)len, what);
+	*error_r = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return false;
+}
+
+static bool config_acl_identifier_valid(const char *id, size_t len)
+{
+	if (len == 0 || (len == 1 && (id[0] == '-' || id[0] == '$')))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)id[i] <= ' ' || id[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool config_acl_rights_valid(const char *rights, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (strchr(CONFIG_RIGHTS_LETTERS, rights[i]) == NULL || rights[i] == '\0' ||
+		    memchr(rights, rights[i], i) != NULL)
+			return false;
+	}
+	return true;
+}
+
+bool config_acl_parse(const char *value, struct config_acl_entry **entries_r,
+		      size_t *count_r, char **error_r)
+{
+	struct config_acl_entry *entries = NULL;
+	size_t count = 0;
+	const char *p = value;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		size_t len = strcspn(p, " \t");
+		const char *eq = memchr(p, '=', len);
+		bool ok;
+		if (eq == NULL)
+			ok = config_acl_fail(error_r, "expected identifier=rights, got '%.*s'", p, len);
+		else if (!config_acl_identifier_valid(p, (size_t)(eq - p)))
+			ok = config_acl_fail(error_r, "invalid identifier in '%.*s'", p, len);
+		else if (!config_acl_rights_valid(eq + 1, len - (size_t)(eq - p) - 1))
+			ok = config_acl_fail(error_r,
+					     "rights must be letters from \"" CONFIG_RIGHTS_LETTERS
+					     "\", each once, in '%.*s'", p, len);
+		else
+			ok = true;
+		if (!ok) {
+			config_acl_free(entries, count);
+			return false;
+		}
+		entries = xrealloc(entries, (count + 1) * sizeof(*entries));
+		entries[count].identifier = xstrndup(p, (size_t)(eq - p));
+		entries[count].rights = xstrndup(eq + 1, len - (size_t)(eq - p) - 1);
+		count++;
+		p += len;
+	}
+	*entries_r = entries;
+	*count_r = count;
+	return true;
+}
+
+void config_acl_free(struct config_acl_entry *entries, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(entries[i].identifier);
+		free(entries[i].rights);
+	}
+	free(entries);
+}
+
+/* ---- News ---- */
+
+const char *config_news_public_root(const struct petrel_config *cfg)
+{
+	size_t len = strlen(CONFIG_PUBLIC_PREFIX);
+	if (cfg->news_root == NULL || strncmp(cfg->news_root, CONFIG_PUBLIC_PREFIX, len) != 0)
+		return NULL;
+	return cfg->news_root + len;
+}
+
+/* The root's part below "Public Folders/" becomes a mailbox name in the
+ * public store: non-empty, no empty, "." or ".." component, no control
+ * character (the store checks the rest when it creates the folders). */
+static bool config_news_root_valid(const char *value)
+{
+	size_t len = strlen(CONFIG_PUBLIC_PREFIX);
+	if (strncmp(value, CONFIG_PUBLIC_PREFIX, len) != 0)
+		return false;
+	const char *name = value + len;
+	if (*name == '\0' || *name == '/' || name[strlen(name) - 1] == '/' ||
+	    strstr(name, "//") != NULL)
+		return false;
+	for (const char *c = name; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+		bool starts = c == name || c[-1] == '/';
+		if (starts && c[0] == '.' && (c[1] == '/' || c[1] == '\0' ||
+					      (c[1] == '.' && (c[2] == '/' || c[2] == '\0'))))
+			return false;
+	}
+	return true;
+}
+
+/* Checks an ACL or news root value; the reason goes to reason. */
+static bool config_check_special(enum config_type type, const char *value, char *reason,
+				 size_t reason_size)
+{
+	if (type == CONFIG_TYPE_NEWS_ROOT) {
+		if (config_news_root_valid(value))
+			return true;
+		snprintf(reason, reason_size,
+			 "expected a folder name below \"" CONFIG_PUBLIC_PREFIX "\", got '%s'", value);
+		return false;
+	}
+	struct config_acl_entry *entries;
+	size_t count;
+	char *error = NULL;
+	if (!config_acl_parse(value, &entries, &count, &error)) {
+		snprintf(reason, reason_size, "%s", error);
+		free(error);
+		return false;
+	}
+	config_acl_free(entries, count);
+	return true;
+}
+
+static struct config_news_server *config_news_server_get(struct petrel_config *cfg,
+							 const char *name, int line)
+{
+	for (size_t i = 0; i < cfg->news_server_count; i++)
+		if (strcmp(cfg->news_servers[i].name, name) == 0)
+			return &cfg->news_servers[i];
+	cfg->news_servers = xrealloc(cfg->news_servers,
+				     (cfg->news_server_count + 1) * sizeof(*cfg->news_servers));
+	struct config_news_server *s = &cfg->news_servers[cfg->news_server_count++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->tls_verify = true;
+	s->post = true;
+	s->line = line;
+	return s;
+}
+
+static bool config_news_tls_parse(const char *value, enum config_news_tls *tls_r)
+{
+	static const char *const names[] = { "none", "starttls", "implicit" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*tls_r = (enum config_news_tls)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The wildmat syntax of RFC 3977 §4.1, without its UTF-8 check: patterns
+ * separated by ',' (each optionally '!'-prefixed), none empty, no '\\',
+ * '[' or ']'. The news layer matches them (news/news-wildmat.h). */
+static bool config_wildmat_valid(const char *value)
+{
+	bool pattern_empty = true;
+	for (const char *c = value;; c++) {
+		if (*c == ',' || *c == '\0') {
+			if (pattern_empty)
+				return false;
+			if (*c == '\0')
+				return true;
+			pattern_empty = true;
+			if (c[1] == '!')
+				c++;
+			continue;
+		}
+		if (c == value && *c == '!')
+			continue;
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("\\[]!", *c) != NULL)
+			return false;
+		pattern_empty = false;
+	}
+}
+
+/* One key of a [news-server NAME] section; the reason goes to p->reason. */
+static bool config_news_server_apply(struct config_parser *p, const char *name,
+				     const char *key, const char *value)
+{
+	struct config_news_server *s = config_news_server_get(p->cfg, name, p->lineno);
+	char **text = strcmp(key, "host") == 0 ? &s->host
+		: strcmp(key, "ca_file") == 0 ? &s->ca_file
+		: strcmp(key, "user") == 0 ? &s->user
+		: strcmp(key, "password") == 0 ? &s->password
+		: strcmp(key, "groups") == 0 ? &s->groups : NULL;
+	if (text != NULL) {
+		if (*value == '\0') {
+			snprintf(p->reason, sizeof(p->reason), "empty value");
+			return false;
+		}
+		if (text == &s->groups && !config_wildmat_valid(value)) {
+			snprintf(p->reason, sizeof(p->reason),
+				 "expected a wildmat such as comp.*,!comp.lang.*, got '%s'", value);
+			return false;
+		}
+		if ((text == &s->user || text == &s->password) && strpbrk(value, "\r\n") != NULL) {
+			snprintf(p->reason, sizeof(p->reason), "line break in value");
+			return false;
+		}
+		free(*text);
+		*text = xstrdup(value);
+		return true;
+	}
+	if (strcmp(key, "port") == 0) {
+		if (config_port_parse(value, &s->port))
+			return true;
+		snprintf(p->reason, sizeof(p->reason), "expected a port 1-65535, got '%s'", value);
+		return false;
+	}
+	if (strcmp(key, "tls") == 0) {
+		if (config_news_tls_parse(value, &s->tls))
+			return true;
+		snprintf(p->reason, sizeof(p->reason),
+			 "expected none, starttls or implicit, got '%s'", value);
+		return false;
+	}
+	bool *flag = strcmp(key, "tls_verify") == 0 ? &s->tls_verify
+		: strcmp(key, "post") == 0 ? &s->post : NULL;
+	if (flag == NULL) {
+		snprintf(p->reason, sizeof(p->reason), "unknown key");
+		return false;
+	}
+	if (config_parse_bool(value, flag))
+		return true;
+	snprintf(p->reason, sizeof(p->reason),
+		 "expected yes/no, true/false, on/off or 1/0, got '%s'", value);
+	return false;
+}
+
 static bool config_parser_listed(struct config_parser *p, const struct config_list *list)
 {
 	for (size_t i = 0; i < p->listed_count; i++)
@@ -359,6 +662,13 @@ static bool config_apply(struct config_parser *p, const struct config_key *k,
 				 "socket path longer than %d bytes", CONFIG_UNIX_PATH_MAX);
 			return false;
 		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return true;
+	case CONFIG_TYPE_ACL:
+	case CONFIG_TYPE_NEWS_ROOT:
+		if (!config_check_special(k->type, value, p->reason, sizeof(p->reason)))
+			return false;
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
 		return true;
@@ -468,6 +778,26 @@ static void config_parser_fail(struct config_parser *p, const char *section,
 	buf_free(&b);
 }
 
+/* After the whole file: every server names a host and its groups. */
+static bool config_news_servers_check(struct config_parser *p)
+{
+	for (size_t i = 0; i < p->cfg->news_server_count; i++) {
+		const struct config_news_server *s = &p->cfg->news_servers[i];
+		const char *missing = s->host == NULL ? "host" : s->groups == NULL ? "groups"
+			: s->user != NULL && s->password == NULL ? "password"
+			: s->password != NULL && s->user == NULL ? "user" : NULL;
+		if (missing == NULL)
+			continue;
+		struct buf section = BUF_INIT;
+		buf_printf(&section, CONFIG_NEWS_SERVER_SECTION "%s", s->name);
+		p->lineno = s->line;
+		config_parser_fail(p, buf_cstr(&section), missing, "missing");
+		buf_free(&section);
+		return false;
+	}
+	return true;
+}
+
 static int config_handler(void *user, const char *section, const char *name,
 			  const char *value)
 {
@@ -475,6 +805,22 @@ static int config_handler(void *user, const char *section, const char *name,
 	/* Report only the first error, and stop changing cfg after it. */
 	if (p->error != NULL)
 		return 1;
+	/* [capabilities], [workarounds]: per-client rules (config-client.c). */
+	if (config_client_section(section)) {
+		if (config_client_apply(p->cfg, section, name, value, p->lineno, p->reason,
+					sizeof(p->reason)))
+			return 1;
+		config_parser_fail(p, section, name, p->reason);
+		return 0;
+	}
+	size_t prefix_len = strlen(CONFIG_NEWS_SERVER_SECTION);
+	if (strncmp(section, CONFIG_NEWS_SERVER_SECTION, prefix_len) == 0 &&
+	    section[prefix_len] != '\0') {
+		if (config_news_server_apply(p, section + prefix_len, name, value))
+			return 1;
+		config_parser_fail(p, section, name, p->reason);
+		return 0;
+	}
 
 	bool section_known = false;
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(*config_keys); i++) {
@@ -558,6 +904,8 @@ bool config_load(struct petrel_config *cfg, const char *path, char **error_r)
 				   "syntax error: expected 'key = value' or '[section]'");
 	} else if (ret < 0 && p.error == NULL) {
 		p.error = xstrdup("out of memory while parsing");
+	} else if (p.error == NULL) {
+		config_news_servers_check(&p);
 	}
 	if (p.error != NULL) {
 		free(old_ctl);

@@ -25,8 +25,16 @@
  *   [quota]   lmtp_overquota (temporary | permanent)
  *   [trace]   dir, max_age, literal_bytes
  *   [log]     slow_command_ms
+ *   [store]   expunge_log_max_age, expunge_log_max_entries, fts_index_delay
+ *   [capabilities] hide (repeatable: "CAPABILITY ... [for MATCH, ...]")
+ *   [workarounds]   one key per workaround name: "MATCH, MATCH ..."
+ *   [public]  default_acl
+ *   [news]    root, pull_interval, expire, timeout, article_size
+ *   [news-server NAME]  host, port, tls, ca_file, tls_verify, user, password,
+ *             groups, post   (one section per upstream NNTP server)
  */
 
+#include "lib/cidr.h"
 #include "lib/log.h"
 
 #include <stdbool.h>
@@ -36,6 +44,96 @@
 struct config_list {
 	char **items;
 	size_t count;
+};
+
+/* IMAP capabilities an administrator may hide ([capabilities] hide). Only
+ * the names are known here; what hiding one switches off is in
+ * src/imap/imap-capability.c. Login and the base protocol (IMAP4rev1,
+ * STARTTLS, LOGINDISABLED, AUTH=, SASL-IR) can never be hidden. */
+enum config_cap {
+	CONFIG_CAP_IMAP4REV2,
+	CONFIG_CAP_CONDSTORE,
+	CONFIG_CAP_ENABLE,
+	CONFIG_CAP_ESEARCH,
+	CONFIG_CAP_ID,
+	CONFIG_CAP_IDLE,
+	CONFIG_CAP_MOVE,
+	CONFIG_CAP_NAMESPACE,
+	CONFIG_CAP_QRESYNC,
+	CONFIG_CAP_QUOTA,
+	CONFIG_CAP_SEARCHRES,
+	CONFIG_CAP_SORT,
+	CONFIG_CAP_THREAD_ORDEREDSUBJECT,
+	CONFIG_CAP_THREAD_REFERENCES,
+	CONFIG_CAP_UNSELECT,
+	CONFIG_CAP_WITHIN,
+	CONFIG_CAP_COUNT
+};
+
+/* Named client workarounds ([workarounds]); the behaviour of each is in
+ * src/imap/imap-compat.c and docs/compatibility.md. */
+enum config_workaround {
+	CONFIG_WORKAROUND_UPDATES_ON_POLL_ONLY,
+	CONFIG_WORKAROUND_NO_UPDATES_DURING_FETCH,
+	CONFIG_WORKAROUND_COUNT
+};
+
+/* The capability's wire name ("THREAD=REFERENCES"), the workaround's
+ * configuration key. Static strings. */
+const char *config_cap_name(enum config_cap cap);
+const char *config_workaround_name(enum config_workaround w);
+
+/* Which clients a rule is for: every condition given must hold. Patterns
+ * take '*' for any run of characters and ignore ASCII case. */
+struct config_client_match {
+	char *user;               /* login name pattern; NULL: any */
+	char *id_name;            /* RFC 2971 ID "name" pattern; NULL: any */
+	char *id_version;         /* ID "version" pattern; NULL: any */
+	bool has_address;
+	struct cidr address;      /* the client's address, when has_address */
+};
+
+/* One match of a [capabilities] or [workarounds] line. A line with
+ * several matches ("a, b") gives one rule per match, so a rule applies
+ * when its match does. */
+struct config_client_rule {
+	uint64_t bits;            /* 1 << enum config_cap / config_workaround */
+	struct config_client_match match;
+	int line;                 /* where it was written, for logs */
+};
+
+struct config_client_rules {
+	struct config_client_rule *items;
+	size_t count;
+};
+
+/* True when m holds for a client: address as conn_remote_ip gives it,
+ * user NULL before login, id_name/id_version NULL when the client sent no
+ * ID (or when the caller must not look at it). A condition on something
+ * unknown (NULL) does not hold. Thread-safe. */
+bool config_client_match(const struct config_client_match *m, const char *address,
+			 const char *user, const char *id_name, const char *id_version);
+
+/* How Petrel talks to an upstream news server (docs/news.md). */
+enum config_news_tls {
+	CONFIG_NEWS_TLS_NONE,
+	CONFIG_NEWS_TLS_STARTTLS,  /* RFC 4642 */
+	CONFIG_NEWS_TLS_IMPLICIT,  /* TLS from the first byte (port 563) */
+};
+
+/* One [news-server NAME] section. */
+struct config_news_server {
+	char *name;
+	char *host;
+	unsigned port;             /* 0: 119, or 563 with tls = implicit */
+	enum config_news_tls tls;
+	char *ca_file;             /* NULL: the system's trusted certificates */
+	bool tls_verify;           /* check the certificate and host name */
+	char *user;                /* AUTHINFO USER/PASS (RFC 4643); NULL: none */
+	char *password;
+	char *groups;              /* wildmat (RFC 3977 §4) of newsgroups to pull */
+	bool post;                 /* articles for its groups are posted to it */
+	int line;                  /* line of its first key, for errors */
 };
 
 struct petrel_config {
@@ -103,6 +201,35 @@ struct petrel_config {
 
 	/* [log] */
 	unsigned slow_command_ms;        /* log commands slower than this; 0 = off */
+
+	/* [store] */
+	/* The expunge log QRESYNC answers from keeps, per mailbox, no entry
+	 * older than this (seconds) and at most this many (0: no limit). */
+	unsigned store_expunge_log_max_age;
+	unsigned store_expunge_log_max_entries;
+	/* Pause in a user's deliveries after which their texts are indexed
+	 * (ms, 0: at once; see docs/configuration.md). */
+	unsigned store_fts_index_delay_ms;
+
+	/* [capabilities] hide: capabilities switched off per user/address
+	 * (never by ID: RFC 2971 §3). [workarounds]: per-client
+	 * accommodations. Both empty by default. */
+	struct config_client_rules hide_capabilities;
+	struct config_client_rules workarounds;
+
+	/* [public] */
+	/* ACL given to each public folder Petrel creates (news folders):
+	 * "identifier=rights ...", checked by config_acl_parse. */
+	char *public_default_acl;        /* default "anyone=lrs" */
+
+	/* [news] a feed of newsgroups into public folders (docs/news.md) */
+	char *news_root;                 /* default "Public Folders/News" */
+	unsigned news_pull_interval;     /* seconds between the daemon's pulls; 0 = none */
+	unsigned news_expire;            /* seconds an article is kept; 0 = forever */
+	unsigned news_timeout;           /* seconds to wait for an NNTP server */
+	uint64_t news_article_size;      /* largest article stored (bytes) */
+	struct config_news_server *news_servers;
+	size_t news_server_count;
 };
 
 /* Fills cfg with the built-in defaults. */
@@ -122,5 +249,26 @@ void config_free(struct petrel_config *cfg);
  * host_r is a heap string the caller frees. Returns false on a malformed
  * item. Thread-safe (no shared state). */
 bool config_listen_split(const char *item, char **host_r, unsigned *port_r);
+
+/* One entry of an ACL list such as [public] default_acl. */
+struct config_acl_entry {
+	char *identifier;  /* "anyone", a user, "$group", optionally '-'-prefixed */
+	char *rights;      /* RFC 4314 rights letters from "lrswipkxtea" */
+};
+
+/* Parses "identifier=rights identifier=rights ..." (separated by blanks).
+ * Identifiers are non-empty and hold no '=', blank or control character;
+ * rights are one or more of the standard letters "lrswipkxtea" (RFC 4314
+ * §2.1), each at most once. On success *entries_r is a heap array of
+ * *count_r entries (free with config_acl_free; an empty value gives none).
+ * On failure returns false with *error_r a heap message. Thread-safe. */
+bool config_acl_parse(const char *value, struct config_acl_entry **entries_r,
+		      size_t *count_r, char **error_r);
+void config_acl_free(struct config_acl_entry *entries, size_t count);
+
+/* The [news] root in the public store's own names: "Public Folders/News"
+ * -> "News" (NULL when root is not below "Public Folders/"; config_load
+ * refuses such a root). Points into cfg->news_root. */
+const char *config_news_public_root(const struct petrel_config *cfg);
 
 #endif

@@ -6,7 +6,9 @@
  * fields), its metadata computed once, and the same blob appended to every
  * recipient's mailbox: the store hard-links it into each user's blobs/
  * (single-instance storage, DESIGN.md §4). Each append is durable when
- * lmtp_deliver_store returns STORE_OK. */
+ * lmtp_deliver_store returns STORE_OK -- or, in sync-behind mode (petrel
+ * serve), once the thread's store ticket is (store.h): lmtp-data.c waits
+ * for it before it replies. */
 
 #include "store/store.h"
 

@@ -36,6 +36,16 @@ struct lmtp_rcpt {
 	const char *detail;    /* NULL: INBOX */
 };
 
+/* What storing the message did for one recipient, kept until the replies
+ * can go out (lmtp-data.c). */
+struct lmtp_outcome {
+	enum store_error err;
+	uint32_t uid;
+	const char *mailbox;   /* where it went (static or txn_arena) */
+};
+
+struct lmtp_sync_wait;
+
 struct lmtp_session {
 	struct conn *conn;
 	const struct petrel_config *cfg;
@@ -55,6 +65,11 @@ struct lmtp_session {
 	struct store_blob_writer *writer; /* NULL after a failure */
 	enum store_error data_error;      /* first failure while writing */
 	unsigned char *data_out;          /* LMTP_DATA_CHUNK + 1 bytes */
+	/* After the final dot: one outcome per recipient (txn_arena), replied
+	 * once the deliveries are durable; sync_wait is the wait in flight. */
+	struct lmtp_outcome *outcomes;
+	uint64_t message_size;
+	struct lmtp_sync_wait *sync_wait;
 
 	uint64_t transactions;
 	bool skipping_line;          /* inside a line longer than the limit */
@@ -84,6 +99,12 @@ bool lmtp_data_begin(struct lmtp_session *s);
 bool lmtp_data_feed(struct lmtp_session *s, struct evbuffer *in);
 /* Drops a message being received (connection gone). */
 void lmtp_data_abort(struct lmtp_session *s);
+/* The connection is going: a durability wait in flight answers no one. */
+void lmtp_data_orphan(struct lmtp_session *s);
+
+/* lmtp-session.c: goes on with buffered input (after the replies of a
+ * message that waited for durability). */
+void lmtp_session_continue(struct lmtp_session *s);
 
 /* lmtp-worker.c: the worker thread's user database connection (NULL, with
  * the reason logged, when it cannot be opened) and store handle (valid

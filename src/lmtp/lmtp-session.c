@@ -100,15 +100,17 @@ static bool lmtp_session_read_line(struct lmtp_session *s, struct evbuffer *in)
 	return true;
 }
 
-/* Runs buffered input until it runs out or output is over its high-water
- * mark: a client pipelining without reading replies must not make us
- * buffer without bound. */
+/* Runs buffered input until it runs out, output is over its high-water
+ * mark (a client pipelining without reading replies must not make us
+ * buffer without bound) or a message's replies wait for durability. */
 static void lmtp_session_process_input(struct lmtp_session *s)
 {
 	struct evbuffer *in = conn_input(s->conn);
 	while (!conn_is_closing(s->conn)) {
-		if (conn_output_full(s->conn)) {
-			conn_want_drain(s->conn);
+		bool output_full = conn_output_full(s->conn);
+		if (output_full || s->sync_wait != NULL) {
+			if (output_full)
+				conn_want_drain(s->conn);
 			if (!s->input_waiting) {
 				s->input_waiting = true;
 				conn_pause_input(s->conn);
@@ -126,6 +128,11 @@ static void lmtp_session_process_input(struct lmtp_session *s)
 		s->input_waiting = false;
 		conn_resume_input(s->conn);
 	}
+}
+
+void lmtp_session_continue(struct lmtp_session *s)
+{
+	lmtp_session_process_input(s);
 }
 
 static void *lmtp_session_accept(struct conn *c)
@@ -168,8 +175,9 @@ static void lmtp_session_on_shutdown(struct conn *c, void *ctx)
 	struct lmtp_session *s = ctx;
 	(void)c;
 	s->shutdown_requested = true;
-	/* A message being received is finished first (lmtp-data.c). */
-	if (s->state != LMTP_STATE_DATA)
+	/* A message being received, or whose replies wait for durability, is
+	 * finished first (lmtp-data.c). */
+	if (s->state != LMTP_STATE_DATA && s->sync_wait == NULL)
 		lmtp_session_goodbye(s, "4.3.2", "Service shutting down");
 }
 
@@ -182,6 +190,7 @@ static void lmtp_session_on_free(struct conn *c, void *ctx)
 		  (unsigned long long)(time_wall_ms() - conn_started_ms(c)),
 		  (unsigned long long)s->transactions);
 	lmtp_data_abort(s);
+	lmtp_data_orphan(s);
 	arena_destroy(&s->txn_arena);
 	free(s->rcpts);
 	free(s->helo);

@@ -46,6 +46,7 @@ enum store_error store_cache_get(struct store_cache *cache, const char *user,
 	for (unsigned i = 0; i < cache->count; i++) {
 		if (strcmp(cache->entries[i].user->name, user) == 0) {
 			cache->entries[i].last_used = ++cache->tick;
+			store_user_set_viewer(cache->entries[i].user, NULL);
 			*user_r = cache->entries[i].user;
 			return STORE_OK;
 		}

@@ -2,6 +2,8 @@
  * statement cache and transactions. */
 
 #include "store/store-private.h"
+#include "store/store-sync.h"
+#include "store/store-view.h"
 
 #include "lib/arena.h"
 #include "lib/xalloc.h"
@@ -152,6 +154,56 @@ static const char store_schema_v3[] =
 	"  WHERE id = NEW.mailbox_id;"
 	" END;";
 
+/* Version 4. Sharing (RFC 4314): each mailbox's ACL entries; \Seen kept
+ * per reader in mailboxes read by someone other than the store's owner
+ * (keyed by message first, so that an expunge finds its rows through the
+ * key); the Date: header's zone beside its instant (SEARCH SENT* compares
+ * dates in the sender's zone); a Message-ID index (news articles are stored
+ * once, however many groups they were posted to); and the news feed's
+ * high-water mark per newsgroup (public store only). */
+static const char store_schema_v4[] =
+	"CREATE TABLE acl ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	" identifier TEXT NOT NULL,"
+	" rights INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+	"CREATE TABLE user_seen ("
+	" mailbox_id INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" user TEXT NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid, user)) WITHOUT ROWID;"
+	"CREATE INDEX user_seen_user ON user_seen(mailbox_id, user, uid);"
+	"CREATE TRIGGER messages_ad_seen AFTER DELETE ON messages BEGIN"
+	" DELETE FROM user_seen WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;"
+	" END;"
+	"CREATE TRIGGER mailboxes_ad_seen AFTER DELETE ON mailboxes BEGIN"
+	" DELETE FROM user_seen WHERE mailbox_id = OLD.id;"
+	" END;"
+	"ALTER TABLE emails ADD COLUMN sent_tz INTEGER;"
+	"CREATE INDEX emails_message_id ON emails(message_id);"
+	"CREATE TABLE news_marks ("
+	" newsgroup TEXT PRIMARY KEY,"
+	" high INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Version 5. Full-text indexing off the APPEND path (store-fts.c): the
+ * decoded text of a message waits in email_text_pending until the
+ * background indexer moves it into email_text. The expunge log is
+ * compacted (store-explog.c): each entry gets the time of its expunge (the
+ * entries already logged count from the migration), and each mailbox
+ * counts its entries. */
+static const char store_schema_v5[] =
+	"CREATE TABLE email_text_pending ("
+	" email_id INTEGER PRIMARY KEY,"
+	" headers TEXT, body TEXT);"
+	"CREATE TRIGGER emails_ad_pending AFTER DELETE ON emails BEGIN"
+	" DELETE FROM email_text_pending WHERE email_id = OLD.id;"
+	" END;"
+	"ALTER TABLE expunged ADD COLUMN expunged_at INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE expunged SET expunged_at = CAST(strftime('%s', 'now') AS INTEGER);"
+	"ALTER TABLE mailboxes ADD COLUMN expunge_log_rows INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE mailboxes SET expunge_log_rows ="
+	" (SELECT count(*) FROM expunged WHERE mailbox_id = mailboxes.id);";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. A
  * release that changes the schema appends one entry; entries are never
  * edited once shipped. */
@@ -159,6 +211,8 @@ static const char *const store_migrations[] = {
 	store_schema_v1,
 	store_schema_v2,
 	store_schema_v3,
+	store_schema_v4,
+	store_schema_v5,
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -232,13 +286,19 @@ enum store_error store_db_open(struct store_user *u, const char *path,
 	if (rc != SQLITE_OK)
 		return store_db_fail(u, rc, "open database", error_r);
 	sqlite3_busy_timeout(u->db, STORE_DB_BUSY_TIMEOUT_MS);
+	store_view_register(u->db);
 	/* WAL: readers never block the writer. synchronous=FULL: in WAL mode
 	 * NORMAL does not sync the WAL at each COMMIT, so an acknowledged
-	 * APPEND could vanish on power loss; FULL syncs it every commit. */
+	 * APPEND could vanish on power loss; FULL syncs it every commit. In
+	 * sync-behind mode (petrel serve) the handle commits with NORMAL and
+	 * the sync threads make commits durable before anyone acknowledges
+	 * them (store-sync.c): the fsync leaves the event loop. */
 	enum store_error err = store_db_exec(u,
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA foreign_keys = ON;", error_r);
+	if (err == STORE_OK && store_sync_behind_active())
+		err = store_sync_attach(u, path, error_r);
 	if (err != STORE_OK)
 		return err;
 	return store_db_migrate(u, error_r);
@@ -251,8 +311,10 @@ void store_db_close(struct store_user *u)
 	free(u->stmts);
 	u->stmts = NULL;
 	u->stmt_count = u->stmt_cap = 0;
-	if (u->db != NULL)
+	if (u->db != NULL) {
+		store_sync_detach(u);
 		sqlite3_close(u->db);
+	}
 	u->db = NULL;
 }
 
@@ -309,13 +371,14 @@ enum store_error store_db_begin_read(struct store_user *u,
 enum store_error store_db_commit(struct store_user *u, const char **error_r)
 {
 	store_db_reset_all(u);
+	store_sync_commit_begin();
 	int rc = sqlite3_exec(u->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum store_error err = store_db_fail(u, rc, "commit", error_r);
 		return store_db_rollback(u, err);
 	}
-	store_change_publish(u);
-	return STORE_OK;
+	/* Publishes the changes, now or once durable. */
+	return store_sync_commit_end(u, error_r);
 }
 
 enum store_error store_db_rollback(struct store_user *u, enum store_error err)

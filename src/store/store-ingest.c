@@ -6,16 +6,46 @@
 
 #include "mime/mime-digest.h"
 
+#include "lib/arena.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <strings.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-static void store_ingest_from_digest(const struct mime_digest *d, struct store_msg_meta *meta_r)
+/* The zone of the Date: header the digest took its instant from (SEARCH
+ * SENT* compares the day as the sender wrote it). The digest keeps only the
+ * instant, so the field is found again in the decoded header text ("Name:
+ * value" lines) and parsed by the same function: the first Date: line that
+ * parses to the same instant. None does only if decoding changed the
+ * field; the zone is then taken as +0000. */
+static int store_ingest_sent_zone(struct arena *a, const struct mime_digest *d)
+{
+	const char *p = d->header_text;
+	while (d->has_sent_date && p != NULL && *p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		if (len > 5 && strncasecmp(p, "date:", 5) == 0) {
+			int64_t t;
+			int zone;
+			if (mime_parse_date(arena_strndup(a, p + 5, len - 5), &t, &zone) &&
+			    t == d->sent_date)
+				return zone;
+		}
+		p = eol != NULL ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+static void store_ingest_from_digest(struct arena *a, const struct mime_digest *d,
+				     struct store_msg_meta *meta_r)
 {
 	*meta_r = (struct store_msg_meta){
 		.envelope = d->envelope, .bodystructure = d->bodystructure, .body = d->body,
 		.has_sent_date = d->has_sent_date, .sent_date = d->sent_date,
+		.sent_tz_min = store_ingest_sent_zone(a, d),
 		.from = d->from, .to = d->to, .cc = d->cc, .subject = d->subject,
 		.message_id = d->message_id, .in_reply_to = d->in_reply_to,
 		.references = d->references, .header_text = d->header_text,
@@ -30,7 +60,7 @@ enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *
 	if (blob->size == 0) {
 		/* mmap refuses empty files; an empty message has an empty digest. */
 		mime_digest_build(a, (const unsigned char *)"", 0, &d);
-		store_ingest_from_digest(&d, meta_r);
+		store_ingest_from_digest(a, &d, meta_r);
 		return STORE_OK;
 	}
 	int fd = open(blob->tmp_path, O_RDONLY | O_CLOEXEC);
@@ -43,6 +73,6 @@ enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *
 		return store_sys_fail("map blob for digest", blob->tmp_path, saved, error_r);
 	mime_digest_build(a, map, (size_t)blob->size, &d);
 	munmap(map, (size_t)blob->size);
-	store_ingest_from_digest(&d, meta_r);
+	store_ingest_from_digest(a, &d, meta_r);
 	return STORE_OK;
 }

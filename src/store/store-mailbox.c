@@ -2,6 +2,8 @@
  * and CONDSTORE/QRESYNC change queries. */
 
 #include "store/store-private.h"
+#include "store/store-explog.h"
+#include "store/store-view.h"
 
 #include "lib/arena.h"
 #include "lib/xalloc.h"
@@ -435,6 +437,12 @@ static enum store_error store_mailbox_status_read(struct store_user *u,
 		return store_db_rollback(u, err);
 	store_mailbox_status_fill(&row, status_r);
 	err = store_mailbox_count_recent(u, &row, &status_r->recent, error_r);
+	if (err == STORE_OK && u->viewer != NULL) {
+		/* user_seen rows exist only for present messages (trigger). */
+		uint32_t seen = 0;
+		err = store_seen_count(u, row.id, &seen, error_r);
+		status_r->unseen = row.messages - (seen < row.messages ? seen : row.messages);
+	}
 	if (err != STORE_OK)
 		return store_db_rollback(u, err);
 	return store_db_commit(u, error_r);
@@ -476,20 +484,26 @@ enum store_error store_mailbox_first_unseen(struct store_user *u,
 	enum store_error err = store_db_begin_read(u, error_r);
 	if (err == STORE_OK)
 		err = store_mailbox_need_id(u, mailbox_id, &row, error_r);
-	sqlite3_stmt *st = err == STORE_OK ? store_db_stmt(u, sql_uid, error_r) : NULL;
-	if (err == STORE_OK && st == NULL)
-		err = STORE_ERR_INTERNAL;
-	if (err == STORE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-		if (store_db_int(u, st, &uid, &err, error_r) == 1) {
-			st = store_db_stmt(u, sql_seq, error_r);
-			if (st == NULL) {
-				err = STORE_ERR_INTERNAL;
-			} else {
-				sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-				sqlite3_bind_int64(st, 2, uid);
-				store_db_int(u, st, &seq, &err, error_r);
-			}
+	bool found = false;
+	if (err == STORE_OK && u->viewer != NULL) {
+		err = store_seen_first_unseen(u, mailbox_id, &uid, error_r);
+		found = uid != 0;
+	} else if (err == STORE_OK) {
+		sqlite3_stmt *st = store_db_stmt(u, sql_uid, error_r);
+		if (st == NULL)
+			err = STORE_ERR_INTERNAL;
+		else
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+		found = st != NULL && store_db_int(u, st, &uid, &err, error_r) == 1;
+	}
+	if (err == STORE_OK && found) {
+		sqlite3_stmt *st = store_db_stmt(u, sql_seq, error_r);
+		if (st == NULL) {
+			err = STORE_ERR_INTERNAL;
+		} else {
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+			sqlite3_bind_int64(st, 2, uid);
+			store_db_int(u, st, &seq, &err, error_r);
 		}
 	}
 	if (err != STORE_OK)
@@ -500,6 +514,50 @@ enum store_error store_mailbox_first_unseen(struct store_user *u,
 }
 
 /* ---- Create, delete, rename ---- */
+
+/* The id of the longest existing proper prefix of name, 0 if none. */
+static enum store_error store_mailbox_nearest_ancestor(struct store_user *u, const char *name,
+						       uint64_t *id_r, const char **error_r)
+{
+	char *parent = xstrdup(name);
+	enum store_error err = STORE_OK;
+	size_t len;
+	*id_r = 0;
+	while ((len = store_name_parent_len(parent)) > 0) {
+		parent[len] = '\0';
+		struct store_mailbox_row row;
+		int ret = store_mailbox_row_by_name(u, parent, &row, &err, error_r);
+		if (ret != 0) {
+			if (ret == 1)
+				*id_r = row.id;
+			break;
+		}
+	}
+	free(parent);
+	return err;
+}
+
+/* RFC 4314 §4: a new mailbox (and each superior made for it) inherits the
+ * ACL of its nearest existing ancestor. */
+static enum store_error store_mailbox_inherit_acl(struct store_user *u, const char *name,
+						  uint64_t ancestor_id, const char **error_r)
+{
+	char *level = xstrdup(name);
+	enum store_error err = STORE_OK;
+	for (;;) {
+		struct store_mailbox_row row;
+		int ret = store_mailbox_row_by_name(u, level, &row, &err, error_r);
+		if (ret != 1 || row.id == ancestor_id)
+			break;
+		err = store_acl_inherit(u, ancestor_id, row.id, error_r);
+		size_t len = store_name_parent_len(level);
+		if (err != STORE_OK || len == 0)
+			break;
+		level[len] = '\0';
+	}
+	free(level);
+	return err;
+}
 
 static enum store_error store_mailbox_create_locked(struct store_user *u,
 						    const char *name,
@@ -527,10 +585,18 @@ static enum store_error store_mailbox_create_locked(struct store_user *u,
 		if (err != STORE_OK)
 			return err;
 	}
-	err = store_mailbox_create_parents(u, name, error_r);
-	if (err != STORE_OK)
-		return err;
-	return store_mailbox_insert(u, name, special_use, id_r, error_r);
+	uint64_t ancestor_id = 0;
+	err = store_mailbox_nearest_ancestor(u, name, &ancestor_id, error_r);
+	if (err == STORE_OK)
+		err = store_mailbox_create_parents(u, name, error_r);
+	uint64_t id = 0;
+	if (err == STORE_OK)
+		err = store_mailbox_insert(u, name, special_use, &id, error_r);
+	if (err == STORE_OK && ancestor_id != 0)
+		err = store_mailbox_inherit_acl(u, name, ancestor_id, error_r);
+	if (err == STORE_OK && id_r != NULL)
+		*id_r = id;
+	return err;
 }
 
 enum store_error store_mailbox_create(struct store_user *u, const char *name,
@@ -638,6 +704,8 @@ static enum store_error store_mailbox_delete_locked(struct store_user *u,
 			return STORE_ERR_INTERNAL;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)row.id);
 		err = store_db_step_done(u, st, "forget expunges", error_r);
+		if (err == STORE_OK)
+			err = store_acl_forget(u, row.id, error_r); /* RFC 4314 §4 */
 		if (err != STORE_OK)
 			return err;
 		st = store_db_stmt(u, sql_noselect, error_r);
@@ -928,39 +996,20 @@ enum store_error store_mailbox_claim_recent(struct store_user *u,
 
 /* ---- The session view ---- */
 
-static enum store_error store_view_fill(struct store_user *u,
-					struct store_view *view,
-					uint32_t expected, const char **error_r)
+/* Another's store: the reader's own \Seen replaces the shared one. */
+static enum store_error store_view_overlay_seen(struct store_user *u, struct store_view *view,
+						const char **error_r)
 {
-	static const char sql[] =
-		"SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ?"
-		" ORDER BY uid";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
-	size_t cap = expected > 0 ? expected : 1;
-	view->uids = xmalloc(cap * sizeof(*view->uids));
-	view->flags = xmalloc(cap * sizeof(*view->flags));
-	view->modseqs = xmalloc(cap * sizeof(*view->modseqs));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (view->count == cap) {
-			cap *= 2;
-			view->uids = xrealloc(view->uids, cap * sizeof(*view->uids));
-			view->flags = xrealloc(view->flags, cap * sizeof(*view->flags));
-			view->modseqs = xrealloc(view->modseqs,
-						 cap * sizeof(*view->modseqs));
-		}
-		view->uids[view->count] = (uint32_t)sqlite3_column_int64(st, 0);
-		view->flags[view->count] = (uint32_t)sqlite3_column_int(st, 1);
-		view->modseqs[view->count] = (uint64_t)sqlite3_column_int64(st, 2);
-		view->count++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "load view", error_r);
-	return STORE_OK;
+	struct arena *a = arena_new(0);
+	uint32_t *seen;
+	size_t seen_count;
+	enum store_error err = store_seen_load(u, view->mailbox_id, a, &seen, &seen_count,
+					       error_r);
+	for (uint32_t i = 0; err == STORE_OK && i < view->count; i++)
+		view->flags[i] = store_seen_overlay(seen, seen_count, view->uids[i],
+						    view->flags[i]);
+	arena_destroy(&a);
+	return err;
 }
 
 enum store_error store_view_load(struct store_user *u, uint64_t mailbox_id,
@@ -981,8 +1030,10 @@ enum store_error store_view_load(struct store_user *u, uint64_t mailbox_id,
 		view_r->uidnext = row.uidnext;
 		view_r->highestmodseq = row.highestmodseq;
 		view_r->generation = row.generation;
-		err = store_view_fill(u, view_r, row.messages, error_r);
+		err = store_view_fill_cached(u, &row, view_r, error_r);
 	}
+	if (err == STORE_OK && u->viewer != NULL)
+		err = store_view_overlay_seen(u, view_r, error_r);
 	if (err == STORE_OK)
 		err = store_db_commit(u, error_r);
 	else
@@ -1039,6 +1090,17 @@ static enum store_error store_changes_flags(struct store_user *u,
 	if (rc != SQLITE_DONE)
 		return store_db_fail(u, rc, "read changes", error_r);
 	changes->changed = list;
+	if (u->viewer != NULL && changes->changed_count > 0) {
+		uint32_t *seen;
+		size_t seen_count;
+		enum store_error err = store_seen_load(u, mailbox_id, a, &seen, &seen_count,
+						       error_r);
+		if (err != STORE_OK)
+			return err;
+		for (size_t i = 0; i < changes->changed_count; i++)
+			list[i].flags = store_seen_overlay(seen, seen_count, list[i].uid,
+							   list[i].flags);
+	}
 	return STORE_OK;
 }
 
@@ -1075,6 +1137,39 @@ static enum store_error store_changes_vanished(struct store_user *u,
 	return STORE_OK;
 }
 
+/* With an incomplete expunge log: every UID that exists, in the same
+ * snapshot, so that callers can tell exactly which UIDs are gone. */
+static enum store_error store_changes_present(struct store_user *u,
+					      const struct store_mailbox_row *row,
+					      struct arena *a, struct store_changes *changes,
+					      const char **error_r)
+{
+	static const char sql[] = "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)row->id);
+	/* The counter is read in the same snapshot; growing only guards
+	 * against a corrupt one. */
+	size_t cap = row->messages > 0 ? row->messages : 1;
+	uint32_t *list = arena_alloc(a, cap * sizeof(*list));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (changes->present_count == cap) {
+			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*list));
+			memcpy(bigger, list, cap * sizeof(*list));
+			list = bigger;
+			cap *= 2;
+		}
+		list[changes->present_count++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "read uids", error_r);
+	changes->present = list;
+	return STORE_OK;
+}
+
 enum store_error store_mailbox_changes(struct store_user *u,
 				       uint64_t mailbox_id,
 				       uint64_t since_modseq, struct arena *a,
@@ -1092,10 +1187,12 @@ enum store_error store_mailbox_changes(struct store_user *u,
 	if (err == STORE_OK)
 		err = store_changes_vanished(u, mailbox_id, since_modseq, a,
 					     changes_r, error_r);
+	changes_r->vanished_incomplete = since_modseq < row.expunge_floor;
+	if (err == STORE_OK && changes_r->vanished_incomplete)
+		err = store_changes_present(u, &row, a, changes_r, error_r);
 	if (err != STORE_OK)
 		return store_db_rollback(u, err);
 	changes_r->highestmodseq = row.highestmodseq;
-	changes_r->vanished_incomplete = since_modseq < row.expunge_floor;
 	return store_db_commit(u, error_r);
 }
 
@@ -1104,33 +1201,14 @@ enum store_error store_mailbox_compact_expunges(struct store_user *u,
 						uint64_t up_to_modseq,
 						const char **error_r)
 {
-	static const char sql_delete[] =
-		"DELETE FROM expunged WHERE mailbox_id = ? AND modseq <= ?";
-	static const char sql_floor[] =
-		"UPDATE mailboxes SET expunge_floor = max(expunge_floor, ?2)"
-		" WHERE id = ?1";
 	struct store_mailbox_row row;
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_mailbox_need_id(u, mailbox_id, &row, error_r);
-	if (err != STORE_OK)
-		return store_db_rollback(u, err);
-	if (up_to_modseq > row.highestmodseq)
-		up_to_modseq = row.highestmodseq;
-	sqlite3_stmt *st = store_db_stmt(u, sql_delete, error_r);
-	if (st == NULL)
-		return store_db_rollback(u, STORE_ERR_INTERNAL);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)up_to_modseq);
-	err = store_db_step_done(u, st, "compact expunges", error_r);
-	if (err == STORE_OK) {
-		st = store_db_stmt(u, sql_floor, error_r);
-		if (st == NULL)
-			return store_db_rollback(u, STORE_ERR_INTERNAL);
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)up_to_modseq);
-		err = store_db_step_done(u, st, "set expunge floor", error_r);
-	}
+	if (err == STORE_OK)
+		err = store_explog_forget(u, mailbox_id,
+					  up_to_modseq < row.highestmodseq ? up_to_modseq :
+					  row.highestmodseq, error_r);
 	if (err != STORE_OK)
 		return store_db_rollback(u, err);
 	return store_db_commit(u, error_r);

@@ -2,6 +2,8 @@
  * full-text search. */
 
 #include "store/store-private.h"
+#include "store/store-explog.h"
+#include "store/store-fts.h"
 
 #include "lib/arena.h"
 #include "lib/xalloc.h"
@@ -373,6 +375,9 @@ enum store_error store_msg_delete_rows(struct store_user *u,
 	for (size_t i = 0; i < count && err == STORE_OK; i++)
 		err = store_msg_delete_one(u, mailbox_id, uids[i], modseq, log,
 					   &email_ids[i], error_r);
+	/* Keeps the expunge log within its limits (store-explog.c). */
+	if (err == STORE_OK && log && count > 0)
+		err = store_explog_note(u, mailbox_id, modseq, count, error_r);
 	for (size_t i = 0; i < count && err == STORE_OK; i++) {
 		const char *hash;
 		if (email_ids[i] == 0)
@@ -400,9 +405,7 @@ static enum store_error store_email_ensure(struct store_user *u,
 	static const char sql_insert[] =
 		"INSERT INTO emails (hash, size, objectid, envelope, bodystructure,"
 		" body, sent_date, hdr_from, hdr_to, hdr_cc, subject, message_id,"
-		" in_reply_to, refs) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-	static const char sql_text[] =
-		"INSERT INTO email_text (rowid, headers, body) VALUES (?, ?, ?)";
+		" in_reply_to, refs, sent_tz) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const struct store_msg_meta no_meta;
 	sqlite3_stmt *st = store_db_stmt(u, sql_find, error_r);
 	if (st == NULL)
@@ -434,19 +437,14 @@ static enum store_error store_email_ensure(struct store_user *u,
 	store_db_bind_text(st, 12, meta->message_id);
 	store_db_bind_text(st, 13, meta->in_reply_to);
 	store_db_bind_text(st, 14, meta->references);
+	if (meta->has_sent_date)
+		sqlite3_bind_int(st, 15, meta->sent_tz_min);
 	err = store_db_step_done(u, st, "insert email", error_r);
 	if (err != STORE_OK)
 		return err;
 	*email_id_r = sqlite3_last_insert_rowid(u->db);
-	if (meta->header_text == NULL && meta->body_text == NULL)
-		return STORE_OK;
-	st = store_db_stmt(u, sql_text, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, *email_id_r);
-	store_db_bind_text(st, 2, meta->header_text);
-	store_db_bind_text(st, 3, meta->body_text);
-	return store_db_step_done(u, st, "index email text", error_r);
+	/* Indexed now, or put aside for the background indexer. */
+	return store_fts_add(u, *email_id_r, meta->header_text, meta->body_text, error_r);
 }
 
 static enum store_error store_msg_insert(struct store_user *u,
@@ -524,9 +522,13 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 		err = store_mailbox_next_modseq(u, mailbox_id, &modseq, error_r);
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; i < count && err == STORE_OK; i++) {
+		/* A reader's \Seen on a message they add to another's store is
+		 * their own. */
+		uint32_t shared = u->viewer == NULL ? msgs[i].flags :
+			msgs[i].flags & ~STORE_FLAG_SEEN;
 		struct store_row msg = {
 			.uid = first_uid + (uint32_t)i,
-			.flags = msgs[i].flags,
+			.flags = shared,
 			.keywords = store_keywords_join(a, msgs[i].keywords,
 							msgs[i].keyword_count),
 			.modseq = modseq,
@@ -543,9 +545,14 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 						 &msg.email_id, error_r);
 		if (err == STORE_OK)
 			err = store_msg_insert(u, mailbox_id, &msg, error_r);
+		if (err == STORE_OK && shared != msgs[i].flags)
+			err = store_seen_put(u, mailbox_id, msg.uid, true, error_r);
 		if (err == STORE_OK && msgs[i].import_key != NULL)
 			err = store_import_record(u, msgs[i].import_key, mailbox_id,
 						  msg.uid, error_r);
+		if (err == STORE_OK && msgs[i].news_group != NULL)
+			err = store_news_mark_set(u, msgs[i].news_group, msgs[i].news_number,
+						  error_r);
 		if (err == STORE_OK)
 			uids_r[i] = msg.uid;
 	}
@@ -582,6 +589,8 @@ enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 	} else {
 		store_db_rollback(u, err);
 	}
+	if (err == STORE_OK)
+		store_fts_after_commit(u);
 	if (err != STORE_OK) {
 		/* RFC 3502: nothing of a failed MULTIAPPEND stays; blobs
 		 * already linked and not used by others go again. */
@@ -619,8 +628,10 @@ static enum store_error store_msg_get_text(struct store_user *u,
 					   struct store_msg_meta *meta,
 					   const char **error_r)
 {
+	/* From the index, or from where it waits for the indexer. */
 	static const char sql[] =
-		"SELECT headers, body FROM email_text WHERE rowid = ?";
+		"SELECT headers, body FROM email_text WHERE rowid = ?1"
+		" UNION ALL SELECT headers, body FROM email_text_pending WHERE email_id = ?1";
 	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
@@ -651,6 +662,9 @@ static void store_msg_read_meta(sqlite3_stmt *st, struct arena *a,
 	meta->message_id = store_db_column_str(a, st, 18);
 	meta->in_reply_to = store_db_column_str(a, st, 19);
 	meta->references = store_db_column_str(a, st, 20);
+	/* NULL for messages stored before schema version 4: 0 then (SEARCH
+	 * reads the zone through store_msg_sortkeys, which tells them apart). */
+	meta->sent_tz_min = sqlite3_column_int(st, 21);
 }
 
 enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
@@ -661,7 +675,7 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 		"SELECT m.flags, m.keywords, m.modseq, m.size, m.internal_date,"
 		" m.tz_offset, m.save_date, e.hash, e.objectid, e.id,"
 		" e.envelope, e.bodystructure, e.body, e.sent_date, e.hdr_from,"
-		" e.hdr_to, e.hdr_cc, e.subject, e.message_id, e.in_reply_to, e.refs"
+		" e.hdr_to, e.hdr_cc, e.subject, e.message_id, e.in_reply_to, e.refs, e.sent_tz"
 		" FROM messages m JOIN emails e ON e.id = m.email_id"
 		" WHERE m.mailbox_id = ? AND m.uid = ?";
 	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
@@ -695,6 +709,13 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 	if ((want & STORE_MSG_WANT_META) != 0)
 		store_msg_read_meta(st, a, &msg_r->meta);
 	sqlite3_reset(st);
+	if (u->viewer != NULL) {
+		bool seen;
+		enum store_error err = store_seen_get(u, mailbox_id, uid, &seen, error_r);
+		if (err != STORE_OK)
+			return err;
+		msg_r->flags = (msg_r->flags & ~STORE_FLAG_SEEN) | (seen ? STORE_FLAG_SEEN : 0);
+	}
 	if ((want & STORE_MSG_WANT_META) != 0 && (want & STORE_MSG_WANT_TEXT) != 0)
 		return store_msg_get_text(u, email_id, a, &msg_r->meta, error_r);
 	return STORE_OK;
@@ -787,15 +808,25 @@ static enum store_error store_msg_set_flags_locked(struct store_user *u,
 					a, &rows, error_r);
 	if (err != STORE_OK)
 		return err;
+	uint32_t *seen = NULL;
+	size_t seen_count = 0;
+	if (u->viewer != NULL) {
+		err = store_seen_load(u, mailbox_id, a, &seen, &seen_count, error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	result->msgs = arena_zalloc(a, (rows.count + 1) * sizeof(*result->msgs));
 	result->failed = arena_alloc(a, (rows.count + 1) * sizeof(*result->failed));
 	result->highestmodseq = row.highestmodseq;
 	uint64_t modseq = 0;
 	for (size_t i = 0; i < rows.count && err == STORE_OK; i++) {
 		const struct store_row *r = &rows.rows[i];
+		/* What the reader sees: their own \Seen in another's store. */
+		uint32_t visible = u->viewer == NULL ? r->flags :
+			store_seen_overlay(seen, seen_count, r->uid, r->flags);
 		struct store_msg_flags *out = &result->msgs[result->count++];
 		out->uid = r->uid;
-		out->flags = r->flags;
+		out->flags = visible;
 		out->modseq = r->modseq;
 		const char *keywords = r->keywords;
 		/* RFC 7162 3.1.3: a message changed since UNCHANGEDSINCE is
@@ -803,23 +834,34 @@ static enum store_error store_msg_set_flags_locked(struct store_user *u,
 		if (change->has_unchangedsince && r->modseq > change->unchangedsince) {
 			result->failed[result->failed_count++] = r->uid;
 		} else {
-			uint32_t flags = store_flags_apply(r->flags, change);
-			const char *new_kw = store_keywords_apply(a, r->keywords, change);
+			uint32_t flags = store_flags_apply(visible, change);
+			flags = (flags & ~change->keep_flags) | (visible & change->keep_flags);
+			const char *new_kw = change->keep_keywords ? r->keywords :
+				store_keywords_apply(a, r->keywords, change);
 			const char **old_list, **new_list;
 			size_t old_count, new_count;
 			store_keywords_split(a, r->keywords, &old_list, &old_count);
 			store_keywords_split(a, new_kw, &new_list, &new_count);
-			if (flags != r->flags ||
+			if (flags != visible ||
 			    !store_keyword_sets_equal(old_list, old_count,
 						      new_list, new_count)) {
+				uint32_t shared = flags;
+				if (u->viewer != NULL)
+					shared = (flags & ~STORE_FLAG_SEEN) |
+						 (r->flags & STORE_FLAG_SEEN);
 				if (modseq == 0)
 					err = store_mailbox_next_modseq(u, mailbox_id,
 									&modseq, error_r);
 				if (err == STORE_OK)
 					err = store_msg_update_flags(u, mailbox_id,
-								     r->uid, flags,
+								     r->uid, shared,
 								     new_kw, modseq,
 								     error_r);
+				if (err == STORE_OK && u->viewer != NULL &&
+				    ((flags ^ visible) & STORE_FLAG_SEEN) != 0)
+					err = store_seen_put(u, mailbox_id, r->uid,
+							     (flags & STORE_FLAG_SEEN) != 0,
+							     error_r);
 				out->flags = flags;
 				out->modseq = modseq;
 				out->changed = true;
@@ -867,7 +909,9 @@ static enum store_error store_msg_copy_locked(struct store_user *u,
 					      uint64_t src_id,
 					      const struct store_uid_range *ranges,
 					      size_t range_count, uint64_t dst_id,
-					      bool check_quota, struct arena *a,
+					      bool check_quota,
+					      const struct store_copy_mask *mask,
+					      struct arena *a,
 					      struct store_uid_map *map,
 					      const char **error_r)
 {
@@ -908,7 +952,16 @@ static enum store_error store_msg_copy_locked(struct store_user *u,
 		copy.uid = first_uid + (uint32_t)i;
 		copy.modseq = modseq;
 		copy.save_date = now;
+		if (mask != NULL) {
+			copy.flags &= ~mask->drop_flags;
+			if (mask->drop_keywords)
+				copy.keywords = "";
+		}
 		err = store_msg_insert(u, dst_id, &copy, error_r);
+		if (err == STORE_OK && u->viewer != NULL &&
+		    (mask == NULL || !(mask->drop_flags & STORE_FLAG_SEEN)))
+			err = store_seen_copy(u, src_id, rows.rows[i].uid, dst_id, copy.uid,
+					      error_r);
 		map->src_uids[i] = rows.rows[i].uid;
 		map->dst_uids[i] = copy.uid;
 	}
@@ -920,6 +973,7 @@ static enum store_error store_msg_copy_locked(struct store_user *u,
 enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,
+				const struct store_copy_mask *mask,
 				struct arena *a, struct store_uid_map *map_r,
 				const char **error_r)
 {
@@ -927,7 +981,7 @@ enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_msg_copy_locked(u, src_mailbox_id, ranges, range_count,
-					    dst_mailbox_id, true, a, map_r, error_r);
+					    dst_mailbox_id, true, mask, a, map_r, error_r);
 	if (err != STORE_OK) {
 		memset(map_r, 0, sizeof(*map_r));
 		return store_db_rollback(u, err);
@@ -938,6 +992,7 @@ enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 enum store_error store_msg_move(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,
+				const struct store_copy_mask *mask,
 				struct arena *a, struct store_uid_map *map_r,
 				const char **error_r)
 {
@@ -948,7 +1003,7 @@ enum store_error store_msg_move(struct store_user *u, uint64_t src_mailbox_id,
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_msg_copy_locked(u, src_mailbox_id, ranges, range_count,
-					    dst_mailbox_id, false, a, map_r, error_r);
+					    dst_mailbox_id, false, mask, a, map_r, error_r);
 	if (err == STORE_OK && map_r->count > 0) {
 		/* RFC 6851 §3.3: the source messages are expunged in the same
 		 * transaction, so no client ever sees both or neither. */
@@ -1076,9 +1131,12 @@ enum store_error store_msg_search_text(struct store_user *u,
 				       uint32_t **uids_r, size_t *count_r,
 				       const char **error_r)
 {
+	/* A text not yet indexed (store-fts.c) makes its message a
+	 * candidate whatever the needle. */
 	static const char sql[] =
-		"SELECT uid FROM messages WHERE mailbox_id = ?1 AND email_id IN"
+		"SELECT uid FROM messages WHERE mailbox_id = ?1 AND (email_id IN"
 		" (SELECT rowid FROM email_text WHERE email_text MATCH ?2)"
+		" OR email_id IN (SELECT email_id FROM email_text_pending))"
 		" ORDER BY uid";
 	/* The trigram index cannot answer substrings of fewer than three
 	 * characters; the caller scans instead. */

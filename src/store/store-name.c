@@ -104,6 +104,14 @@ bool store_user_name_valid(const char *user, const char **error_r)
 		store_fail(STORE_ERR_INVALID, error_r, "Invalid user name");
 		return false;
 	}
+	/* ACL identifiers (RFC 4314) share the user namespace: "anyone",
+	 * "$group" and "-identifier" (negative rights) must not name a user,
+	 * and STORE_PUBLIC_OWNER starts with '#'. */
+	if (strcmp(user, "anyone") == 0 || user[0] == '$' || user[0] == '-' || user[0] == '#') {
+		store_fail(STORE_ERR_INVALID, error_r,
+			   "User name must not be \"anyone\" or start with '$', '-' or '#'");
+		return false;
+	}
 	for (const unsigned char *p = (const unsigned char *)user; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f || *p == '/') {
 			store_fail(STORE_ERR_INVALID, error_r,

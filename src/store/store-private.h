@@ -33,6 +33,10 @@ struct store_user {
 	char *dir;                 /* users/<h>/<user> */
 	char *blobs_dir;           /* users/<h>/<user>/blobs */
 	char *tmp_dir;             /* data_dir/tmp */
+	char *data_dir;
+	/* The reader whose \Seen is kept apart (store_user_set_viewer), or
+	 * NULL for the owner's own view. */
+	char *viewer;
 	/* Changes made in the current write transaction, announced through
 	 * the change hook after COMMIT. */
 	struct store_pending_change *pending;
@@ -70,6 +74,42 @@ char *store_name_normalize(const char *name, const char **error_r);
 bool store_name_is_inbox(const char *normalized);
 /* Length of the parent part ("a/b" of "a/b/c"), 0 for a top-level name. */
 size_t store_name_parent_len(const char *name);
+
+/* ---- Per-reader \Seen (store-seen.c); only when u->viewer is set ---- */
+
+/* The viewer's \Seen UIDs in the mailbox, ascending, from a. */
+enum store_error store_seen_load(struct store_user *u, uint64_t mailbox_id, struct arena *a,
+				 uint32_t **uids_r, size_t *count_r, const char **error_r);
+/* flags with \Seen replaced by whether uid is in seen (ascending). */
+uint32_t store_seen_overlay(const uint32_t *seen, size_t count, uint32_t uid, uint32_t flags);
+enum store_error store_seen_get(struct store_user *u, uint64_t mailbox_id, uint32_t uid,
+				bool *seen_r, const char **error_r);
+enum store_error store_seen_put(struct store_user *u, uint64_t mailbox_id, uint32_t uid,
+				bool seen, const char **error_r);
+/* How many messages of the mailbox the viewer has seen. */
+enum store_error store_seen_count(struct store_user *u, uint64_t mailbox_id, uint32_t *count_r,
+				  const char **error_r);
+/* UID of the first message the viewer has not seen, 0 if none. */
+enum store_error store_seen_first_unseen(struct store_user *u, uint64_t mailbox_id,
+					 int64_t *uid_r, const char **error_r);
+/* The viewer's \Seen of one message carried to its copy. */
+enum store_error store_seen_copy(struct store_user *u, uint64_t src_id, uint32_t src_uid,
+				 uint64_t dst_id, uint32_t dst_uid, const char **error_r);
+
+/* ---- Access control (store-acl.c) ---- */
+
+/* Gives the new mailbox the ACL of its nearest existing ancestor
+ * (RFC 4314 §4: CREATE SHOULD inherit). Inside a write transaction. */
+enum store_error store_acl_inherit(struct store_user *u, uint64_t parent_id, uint64_t child_id,
+				   const char **error_r);
+/* The sharing index (store-share.c): owner's ACLs name identifier, or no
+ * longer do. */
+enum store_error store_share_note(const char *data_dir, const char *identifier,
+				  const char *owner, const char **error_r);
+enum store_error store_share_forget(const char *data_dir, const char *identifier,
+				    const char *owner, const char **error_r);
+/* Forgets the mailbox's ACL (DELETE that leaves a \Noselect parent). */
+enum store_error store_acl_forget(struct store_user *u, uint64_t mailbox_id, const char **error_r);
 
 /* ---- Database (store-db.c) ---- */
 

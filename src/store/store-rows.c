@@ -58,6 +58,16 @@ static enum store_error store_rows_fill(struct store_user *u, uint64_t mailbox_i
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_db_fail(u, rc, "read message rows", error_r);
+	if (u->viewer != NULL) {
+		uint32_t *seen;
+		size_t seen_count;
+		err = store_seen_load(u, mailbox_id, a, &seen, &seen_count, error_r);
+		if (err != STORE_OK)
+			return err;
+		for (size_t i = 0; i < n; i++)
+			rows[i].flags = store_seen_overlay(seen, seen_count, rows[i].uid,
+							   rows[i].flags);
+	}
 	*rows_r = rows;
 	*count_r = n;
 	return STORE_OK;

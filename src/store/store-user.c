@@ -64,6 +64,8 @@ static void store_user_free(struct store_user *u)
 	free(u->dir);
 	free(u->blobs_dir);
 	free(u->tmp_dir);
+	free(u->data_dir);
+	free(u->viewer);
 	free(u->pending);
 	free(u);
 }
@@ -79,8 +81,11 @@ static enum store_error store_user_create_defaults(struct store_user *u,
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	enum store_error err = store_db_step_done(u, st, "create account", error_r);
-	for (size_t i = 0; err == STORE_OK &&
-	     i < sizeof(store_default_mailboxes) / sizeof(store_default_mailboxes[0]); i++) {
+	/* The public store has no INBOX and no default folders: the
+	 * administrator creates public folders (petrel public create). */
+	size_t defaults = store_user_is_public(u) ? 0 :
+		sizeof(store_default_mailboxes) / sizeof(store_default_mailboxes[0]);
+	for (size_t i = 0; err == STORE_OK && i < defaults; i++) {
 		err = store_mailbox_insert(u, store_default_mailboxes[i].name,
 					   store_default_mailboxes[i].special_use,
 					   NULL, error_r);
@@ -137,17 +142,38 @@ static enum store_error store_user_ensure_defaults(struct store_user *u,
 	return store_db_commit(u, error_r);
 }
 
+bool store_user_exists(const char *data_dir, const char *user)
+{
+	const char *ignored;
+	if (!store_user_name_valid(user, &ignored))
+		return false;
+	char *dir = store_user_path(data_dir, user);
+	char *db = store_path_join(dir, "mail.db");
+	struct stat st;
+	bool exists = stat(db, &st) == 0;
+	free(db);
+	free(dir);
+	return exists;
+}
+
+bool store_user_is_public(const struct store_user *u)
+{
+	return strcmp(u->name, STORE_PUBLIC_OWNER) == 0;
+}
+
 enum store_error store_user_open(const char *data_dir, const char *user,
 				 struct store_user **user_r,
 				 const char **error_r)
 {
-	if (!store_user_name_valid(user, error_r))
+	bool public = strcmp(user, STORE_PUBLIC_OWNER) == 0;
+	if (!public && !store_user_name_valid(user, error_r))
 		return STORE_ERR_INVALID;
 	struct store_user *u = xcalloc(1, sizeof(*u));
 	u->name = xstrdup(user);
-	u->dir = store_user_path(data_dir, user);
+	u->dir = public ? store_path_join(data_dir, "public") : store_user_path(data_dir, user);
 	u->blobs_dir = store_path_join(u->dir, "blobs");
 	u->tmp_dir = store_path_join(data_dir, "tmp");
+	u->data_dir = xstrdup(data_dir);
 	if (!store_mkdirs(u->blobs_dir, error_r) ||
 	    !store_mkdirs(u->tmp_dir, error_r)) {
 		store_user_free(u);

@@ -23,7 +23,9 @@
  * directory fsync'd inside the write transaction that references it, before
  * COMMIT. Databases run WAL with synchronous=FULL, so a function that returns
  * STORE_OK has a commit that survives power loss (WAL+NORMAL may lose the last
- * commits). A crash leaves at worst an unreferenced blob, which
+ * commits) -- except in sync-behind mode (petrel serve, see "Durability off
+ * the event loop" at the end), where the caller waits for durability before it
+ * acknowledges. A crash leaves at worst an unreferenced blob, which
  * store_sweep_orphans() removes.
  *
  * Threads: a struct store_user belongs to one thread at a time; open one
@@ -121,6 +123,10 @@ struct store_user;
 enum store_error store_user_open(const char *data_dir, const char *user,
 				 struct store_user **user_r,
 				 const char **error_r);
+/* True when user's store has been created (by a login, a delivery or an
+ * administrator): lets callers look at other users' stores without
+ * creating one for a name that is not a user. */
+bool store_user_exists(const char *data_dir, const char *user);
 /* Closes the handle and sets *u to NULL. NULL-safe. */
 void store_user_close(struct store_user **u);
 /* The user name / directory the handle was opened for (owned by u). */
@@ -436,6 +442,7 @@ struct store_msg_meta {
 	const char *body;          /* BODY (non-extensible) text */
 	bool has_sent_date;
 	int64_t sent_date;         /* Date: header, Unix seconds (SORT DATE) */
+	int sent_tz_min;           /* its zone, minutes east of UTC */
 	const char *from;          /* sort/search keys, as the caller wants */
 	const char *to;
 	const char *cc;
@@ -458,6 +465,10 @@ struct store_append {
 	/* petrel import: recorded in the import ledger in the same
 	 * transaction as the message (NULL: not recorded). */
 	const char *import_key;
+	/* News feed: the newsgroup's high-water mark moves to news_number
+	 * in the same transaction as the article (NULL: not recorded). */
+	const char *news_group;
+	uint64_t news_number;
 };
 
 /* Appends count messages to the mailbox in one transaction (MULTIAPPEND,
@@ -553,6 +564,10 @@ struct store_flag_change {
 	 * in failed. */
 	bool has_unchangedsince;
 	uint64_t unchangedsince;
+	/* ACL (RFC 4314 §4): system flags and keywords the caller may not
+	 * change stay as they are, whatever op says. */
+	uint32_t keep_flags;           /* STORE_FLAG_* */
+	bool keep_keywords;
 };
 
 struct store_msg_flags {
@@ -594,6 +609,13 @@ struct store_uid_map {
 	uint32_t *dst_uids;
 };
 
+/* Flags a copy must not carry (RFC 4314 §4: the copier lacks the right
+ * to set them in dst). NULL: copy everything. */
+struct store_copy_mask {
+	uint32_t drop_flags;   /* STORE_FLAG_* */
+	bool drop_keywords;
+};
+
 /* COPY: new rows in dst pointing at the same blobs, same flags and keywords,
  * new UIDs, one new MODSEQ in dst. An empty set copies nothing and succeeds.
  * Arrays from a. Errors: NONEXISTENT (either mailbox), CANNOT (dst
@@ -602,6 +624,7 @@ struct store_uid_map {
 enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,
+				const struct store_copy_mask *mask,
 				struct arena *a, struct store_uid_map *map_r,
 				const char **error_r);
 
@@ -612,8 +635,24 @@ enum store_error store_msg_copy(struct store_user *u, uint64_t src_mailbox_id,
 enum store_error store_msg_move(struct store_user *u, uint64_t src_mailbox_id,
 				const struct store_uid_range *ranges,
 				size_t range_count, uint64_t dst_mailbox_id,
+				const struct store_copy_mask *mask,
 				struct arena *a, struct store_uid_map *map_r,
 				const char **error_r);
+
+/* COPY or MOVE from src's mailbox to dst's, two different stores (a user's
+ * own and another user's or the public one). Bodies are hard-linked, not
+ * copied; flags (src's viewer's \Seen included), keywords, dates and
+ * metadata go with them, minus what mask drops. The copies are added in
+ * one transaction (all or nothing); a move then expunges the originals in
+ * a second one (logged for VANISHED), so a crash in between leaves both,
+ * never neither. At most STORE_ACROSS_MAX messages at once (LIMIT).
+ * Errors as store_msg_copy. */
+#define STORE_ACROSS_MAX 10000u
+enum store_error store_msg_copy_across(struct store_user *src, uint64_t src_id,
+				       const struct store_uid_range *ranges, size_t range_count,
+				       struct store_user *dst, uint64_t dst_id, bool move,
+				       const struct store_copy_mask *mask, struct arena *a,
+				       struct store_uid_map *map_r, const char **error_r);
 
 /* EXPUNGE / UID EXPUNGE (RFC 4315 2.1): removes messages with \Deleted,
  * all of them when ranges is NULL, else only those in the ranges. The
@@ -634,7 +673,9 @@ enum store_text_field {
  * a) of the mailbox's messages whose field contains needle as a
  * case-insensitive substring. Answers only what the index can: needle must
  * be at least 3 characters (INVALID otherwise; the caller scans with
- * STORE_MSG_WANT_TEXT instead). */
+ * STORE_MSG_WANT_TEXT instead). The answer is a superset: messages whose
+ * text is not indexed yet (store_fts_indexer_start) are always in it, so
+ * a caller must confirm each UID by scanning its text. */
 enum store_error store_msg_search_text(struct store_user *u,
 				       uint64_t mailbox_id,
 				       enum store_text_field field,
@@ -653,6 +694,11 @@ struct store_changes {
 	/* The expunge log was compacted past since: vanished may miss UIDs,
 	 * so the caller answers conservatively (RFC 7162 3.2.5.1). */
 	bool vanished_incomplete;
+	/* Only when vanished_incomplete: every UID of the mailbox, ascending,
+	 * read in the same snapshot, so that a UID known to the caller and
+	 * not in it is certainly gone. */
+	uint32_t *present;
+	size_t present_count;
 };
 
 /* Messages changed and UIDs expunged after since_modseq. Arrays from a.
@@ -664,11 +710,133 @@ enum store_error store_mailbox_changes(struct store_user *u,
 				       const char **error_r);
 
 /* Forgets expunge-log entries with MODSEQ <= up_to_modseq; later callers
- * asking about a modseq below that get vanished_incomplete. */
+ * asking about a modseq below that get vanished_incomplete. Every expunge
+ * also trims the log by itself (store_set_expunge_log_limits). */
 enum store_error store_mailbox_compact_expunges(struct store_user *u,
 						uint64_t mailbox_id,
 						uint64_t up_to_modseq,
 						const char **error_r);
+
+/* ---- Access control (RFC 4314) ------------------------------------------ */
+
+/* The public folders live in a store of their own under data_dir/public/
+ * (same format as a user's store, made without default mailboxes). Open it
+ * with store_user_open(data_dir, STORE_PUBLIC_OWNER, ...) or through a
+ * store_cache. The name cannot be a user name: user names never start
+ * with '#'. */
+#define STORE_PUBLIC_OWNER "#public"
+bool store_user_is_public(const struct store_user *u);
+
+/* The standard rights, one bit each, in the order of STORE_RIGHTS_CHARS. */
+#define STORE_RIGHT_LOOKUP    (1u << 0)  /* l */
+#define STORE_RIGHT_READ      (1u << 1)  /* r */
+#define STORE_RIGHT_SEEN      (1u << 2)  /* s */
+#define STORE_RIGHT_WRITE     (1u << 3)  /* w */
+#define STORE_RIGHT_INSERT    (1u << 4)  /* i */
+#define STORE_RIGHT_POST      (1u << 5)  /* p */
+#define STORE_RIGHT_CREATE    (1u << 6)  /* k */
+#define STORE_RIGHT_DELETE_MB (1u << 7)  /* x */
+#define STORE_RIGHT_DELETED   (1u << 8)  /* t */
+#define STORE_RIGHT_EXPUNGE   (1u << 9)  /* e */
+#define STORE_RIGHT_ADMIN     (1u << 10) /* a */
+#define STORE_RIGHTS_ALL      0x7ffu
+#define STORE_RIGHTS_CHARS    "lrswipkxtea"
+
+/* "lrs..." for the bits, in STORE_RIGHTS_CHARS order, into buf (room for
+ * 12 bytes). Returns buf. */
+char *store_rights_format(unsigned rights, char buf[12]);
+/* Parses rights letters (standard ones only; no "c"/"d", no sign). False,
+ * with *bad_r (may be NULL) the first letter not understood, otherwise. */
+bool store_rights_parse(const char *s, unsigned *rights_r, char *bad_r);
+
+/* RFC 4314 §3.1 mod-rights applied to current: "+rights" adds, "-rights"
+ * removes, anything else replaces; the obsolete virtual rights "c" (= k)
+ * and "d" (= e and t) of §2.1.1 are accepted. False, with *bad_r (may be
+ * NULL) the offending character, for any other letter (upper case too). */
+bool store_rights_apply(const char *mod, unsigned current, unsigned *rights_r, char *bad_r);
+/* Like store_rights_format, with "c" after the letters when k is present
+ * and "d" when e or t is (ACL and MYRIGHTS responses, RFC 4314 §2.1.1).
+ * buf needs 14 bytes. */
+char *store_rights_format_virtual(unsigned rights, char buf[14]);
+
+/* One ACL entry as stored. identifier is a user name, "anyone", a group
+ * "$name", or one of those prefixed with '-' for negative rights. */
+struct store_acl_entry {
+	const char *identifier;
+	unsigned rights;
+};
+
+/* Who is asking: a user and the groups ("$name" identifiers, without the
+ * '$' here) the administrator put them in. */
+struct store_identity {
+	const char *user;
+	const char *const *groups;
+	size_t group_count;
+};
+
+/* The stored entries of mailbox's ACL, sorted by identifier (the owner's
+ * implicit full rights are not an entry: see store_acl_rights). Errors:
+ * NONEXISTENT. */
+enum store_error store_acl_get(struct store_user *u, const char *mailbox, struct arena *a,
+			       struct store_acl_entry **entries_r, size_t *count_r,
+			       const char **error_r);
+/* Sets identifier's rights (replacing them; 0 removes the entry), and
+ * records the identifier in the sharing index (store_share_owners).
+ * Errors: NONEXISTENT, INVALID (empty identifier or unknown bits). */
+enum store_error store_acl_set(struct store_user *u, const char *mailbox,
+			       const char *identifier, unsigned rights, const char **error_r);
+/* Removes identifier's entry (no error when there is none). */
+enum store_error store_acl_delete(struct store_user *u, const char *mailbox,
+				  const char *identifier, const char **error_r);
+
+/* The rights who has on mailbox. The owner of a personal store has every
+ * right on every mailbox of it, always. Everyone else (and everyone in the
+ * public store) gets the union of the entries for their user name,
+ * "anyone" and their groups, minus the union of the matching negative
+ * entries. Errors: NONEXISTENT. */
+enum store_error store_acl_rights(struct store_user *u, const char *mailbox,
+				  const struct store_identity *who, unsigned *rights_r,
+				  const char **error_r);
+/* The same evaluation for every mailbox of the store at once (LIST):
+ * rights_r[i] for list[i] of store_mailbox_list's answer. */
+enum store_error store_acl_rights_list(struct store_user *u, const struct store_identity *who,
+				       const struct store_mailbox_info *list, size_t count,
+				       struct arena *a, unsigned **rights_r,
+				       const char **error_r);
+
+/* The sharing index (data_dir/shared.db): the owners (user names, or
+ * STORE_PUBLIC_OWNER) whose ACLs name who's user, "anyone" or one of who's
+ * groups, sorted. A superset: an owner may have revoked since. */
+enum store_error store_share_owners(const char *data_dir, const struct store_identity *who,
+				    struct arena *a, const char ***owners_r, size_t *count_r,
+				    const char **error_r);
+
+/* Groups (RFC 4314 leaves group identifiers to the implementation; ACLs
+ * name them "$group"). Kept in data_dir/shared.db. Group names follow
+ * store_user_name_valid. */
+enum store_error store_group_add(const char *data_dir, const char *group, const char *user,
+				 const char **error_r);
+/* Removes user from group, or the whole group when user is NULL.
+ * NONEXISTENT when there was nothing to remove. */
+enum store_error store_group_remove(const char *data_dir, const char *group, const char *user,
+				    const char **error_r);
+/* Members of group (sorted), or every group name when group is NULL. */
+enum store_error store_group_list(const char *data_dir, const char *group, struct arena *a,
+				  const char ***names_r, size_t *count_r, const char **error_r);
+/* The groups user belongs to, sorted. */
+enum store_error store_user_groups(const char *data_dir, const char *user, struct arena *a,
+				   const char ***groups_r, size_t *count_r, const char **error_r);
+
+/* Per-user \Seen (as Exchange, Cyrus and Dovecot keep it): in mailboxes
+ * of a store that is not the reader's own (another user's, or the public
+ * store), \Seen is kept for each reader apart, while the other flags are
+ * shared. Before working on such a store for a reader, set the reader
+ * with store_user_set_viewer (NULL: the owner, who uses the shared flag);
+ * from then on every function that reads or changes flags (views, rows,
+ * messages, STORE, COPY source, STATUS unseen, changes since a MODSEQ,
+ * SEARCH) uses the viewer's own \Seen. store_cache_get resets it to
+ * NULL. A \Seen change gives the message a new MODSEQ for everyone. */
+void store_user_set_viewer(struct store_user *u, const char *viewer);
 
 /* ---- Change notification ------------------------------------------------ */
 
@@ -696,5 +864,184 @@ typedef void store_change_hook_t(const struct store_change *change,
  * event on (it runs inside the store call that made the change). Set it
  * before worker threads start; NULL removes it. */
 void store_set_change_hook(store_change_hook_t *hook, void *context);
+
+/* ---- Sort and thread keys in bulk (SORT, THREAD, SEARCH SENT*) ----------- */
+
+/* What store_msg_sortkeys reads; a caller asks only for what it compares,
+ * and the statement it runs reads only those columns. */
+#define STORE_SORTKEY_ARRIVAL   (1u << 0) /* internal_date */
+#define STORE_SORTKEY_SIZE      (1u << 1) /* size */
+#define STORE_SORTKEY_SENT_DATE (1u << 2) /* has_sent_date, sent_date, sent_tz */
+#define STORE_SORTKEY_FROM      (1u << 3)
+#define STORE_SORTKEY_TO        (1u << 4)
+#define STORE_SORTKEY_CC        (1u << 5)
+#define STORE_SORTKEY_SUBJECT   (1u << 6)
+#define STORE_SORTKEY_THREAD    (1u << 7) /* message_id, in_reply_to, references */
+
+/* One message's keys. Fields outside the caller's want are zero/NULL;
+ * strings are as store_msg_meta has them (decoded headers, raw ids), NULL
+ * when the header is absent. */
+struct store_sortkeys {
+	uint32_t uid;              /* 0: the message is gone (expunged) */
+	int64_t internal_date;
+	uint64_t size;
+	bool has_sent_date;
+	int64_t sent_date;         /* Date: header, Unix seconds */
+	/* The Date: header's zone (minutes east of UTC). Unknown for messages
+	 * stored before schema version 4, which did not keep it. */
+	bool has_sent_tz;
+	int sent_tz_min;
+	const char *from, *to, *cc, *subject;
+	const char *message_id, *in_reply_to, *references;
+};
+
+/* The keys in want (STORE_SORTKEY_*) of the messages uids[0..count) of the
+ * mailbox, which must be ascending: keys_r[i] (room for count) is for
+ * uids[i]. One statement reads them all (one scan of the mailbox's UID
+ * range, not a lookup per message). A UID with no message (expunged since
+ * the caller's view was taken) gets uid 0. Strings from a. */
+enum store_error store_msg_sortkeys(struct store_user *u, uint64_t mailbox_id,
+				    const uint32_t *uids, size_t count, unsigned want,
+				    struct arena *a, struct store_sortkeys *keys_r,
+				    const char **error_r);
+
+/* ---- News feed (src/news/, docs/news.md) -------------------------------- */
+
+/* The feed keeps, in the public store, each newsgroup's high-water mark:
+ * the highest article number of the upstream server already handled
+ * (stored, copied from a cross-post, or skipped), 0 when none. */
+enum store_error store_news_mark_get(struct store_user *u, const char *newsgroup,
+				     uint64_t *high_r, const char **error_r);
+/* Sets the mark (at most INT64_MAX; INVALID otherwise). */
+enum store_error store_news_mark_set(struct store_user *u, const char *newsgroup,
+				     uint64_t high, const char **error_r);
+
+/* A message found by its Message-ID. */
+struct store_news_hit {
+	uint64_t mailbox_id;
+	uint32_t uid;
+};
+/* Every message whose Message-ID header is exactly message_id (as the
+ * MIME digest keeps it: unfolded, trimmed), in any mailbox, ascending by
+ * mailbox and UID (array from a). Uses the emails.message_id index. */
+enum store_error store_news_find(struct store_user *u, const char *message_id, struct arena *a,
+				 struct store_news_hit **hits_r, size_t *count_r,
+				 const char **error_r);
+
+/* Expiry: expunges the mailbox's messages whose INTERNALDATE is before
+ * `before` (Unix seconds), whatever their flags, in one transaction with
+ * one new MODSEQ; the UIDs (ascending, from a) are logged for VANISHED
+ * like store_msg_expunge's, and blobs nothing uses any more are removed.
+ * Errors: NONEXISTENT, CANNOT (\Noselect). */
+enum store_error store_news_expire(struct store_user *u, uint64_t mailbox_id, int64_t before,
+				   struct arena *a, uint32_t **uids_r, size_t *count_r,
+				   const char **error_r);
+
+
+/* ---- Durability off the event loop ("sync-behind") ---------------------- */
+
+/* By default a function that commits returns once the commit is durable:
+ * SQLite fsyncs the WAL inside COMMIT (synchronous=FULL). An event-loop
+ * server would then stall every session of a worker for each fsync. So
+ * petrel serve switches the process to sync-behind (store-sync.c explains
+ * why it is sound):
+ *  - handles opened from then on commit with synchronous=NORMAL: COMMIT
+ *    appends to the WAL and returns; the change is visible to every handle
+ *    at once, but not yet durable;
+ *  - every commit is noted in a per-thread ticket. Whoever acknowledges a
+ *    write (an IMAP tagged OK, an LMTP 250) takes the ticket right after the
+ *    store calls that made it, asks for durability, and answers only when
+ *    told the commits are durable;
+ *  - a pool of sync threads fdatasyncs each database's WAL; one fdatasync
+ *    covers every commit made before it started, from any session of the
+ *    user (group commit). The sync threads also run the checkpoints;
+ *  - the change hook (store_set_change_hook) is called on a sync thread once
+ *    the change is durable, not in the committing thread, so that an IDLE
+ *    client is not told about a message that a power failure could take back;
+ *  - blobs are still made durable before the commit that references them,
+ *    and blobs of expunged messages are unlinked only after the expunge is
+ *    durable (that one commit waits in the committing thread).
+ * Tickets, not handles, carry this: a handle is shared by the sessions of
+ * a worker, a ticket belongs to whatever ran on the thread since it was last
+ * taken. A thread must therefore take its ticket before it goes back to its
+ * event loop (commits nobody takes become durable with the next sync of
+ * that database or a checkpoint, unacknowledged). */
+
+/* Starts threads sync threads and switches the process to sync-behind.
+ * Call before the threads that use the store start, after any handle used
+ * for start-up work is closed. */
+void store_sync_behind_start(unsigned threads);
+/* Waits for the syncs in progress and stops the threads (handles are closed
+ * by then). No-op when not started. */
+void store_sync_behind_stop(void);
+bool store_sync_behind_active(void);
+/* Before a thread that used the store in sync-behind mode exits: drops its
+ * untaken ticket and waits until no sync is in progress, so that no
+ * completion runs after the caller's resources are gone. */
+void store_sync_thread_end(void);
+
+/* The commits this thread made since the last take, NULL when none (always
+ * NULL outside sync-behind). Owned by the caller: store_sync_request or
+ * store_sync_ticket_free. */
+struct store_sync_ticket;
+struct store_sync_ticket *store_sync_take(void);
+void store_sync_ticket_free(struct store_sync_ticket **ticket);
+
+/* durable false: a sync failed (logged); the commits are visible but may be
+ * lost on power failure, so they must not be acknowledged as saved. */
+typedef void store_sync_done_t(bool durable, void *context);
+/* Consumes *ticket (NULL-safe; *ticket = NULL). True when every commit in
+ * it is durable already: done is not called. Otherwise done(durable,
+ * context) is called exactly once, later, on a sync thread (possibly before
+ * this returns): it should only hand the result to its own thread
+ * (worker_post). */
+bool store_sync_request(struct store_sync_ticket **ticket, store_sync_done_t *done,
+			void *context);
+
+/* ---- Expunge log limits, background full-text indexing ----------------- */
+
+/* The expunge log QRESYNC answers VANISHED from (RFC 7162 §3.2.5.1) is
+ * trimmed after every expunge: a mailbox keeps at most max_entries entries
+ * and none older than max_age_s seconds (0: no such limit). Forgetting
+ * raises the mailbox's expunge floor; a client asking about a MODSEQ below
+ * it gets store_changes.vanished_incomplete, and the exact list of UIDs
+ * that exist instead. Process-wide; set before threads start. */
+#define STORE_EXPUNGE_LOG_MAX_AGE_DEFAULT (90u * 86400)
+#define STORE_EXPUNGE_LOG_MAX_ENTRIES_DEFAULT 50000u
+void store_set_expunge_log_limits(unsigned max_age_s, unsigned max_entries);
+
+/* Full-text indexing off the write path. Indexing a large text in FTS5
+ * takes long (a 2 MB text ~0.6 s), so with the background indexer running
+ * (petrel serve), APPEND and LMTP only put a new message's decoded text
+ * aside, and the indexer moves it into the index later, one message per
+ * write transaction. Until then store_msg_search_text counts the message
+ * as a candidate of every search (callers confirm candidates by scanning,
+ * so answers stay exact) and STORE_MSG_WANT_TEXT reads the text from
+ * where it waits. Without the indexer (petrel deliver, import, tests)
+ * text is indexed inside the APPEND transaction.
+ *
+ * store_fts_indexer_start starts the indexer's thread, with its own
+ * handles on data_dir: after each APPEND commit that put text aside, the
+ * user is queued, and indexed once their deliveries pause for delay_ms
+ * (0: at once), at the latest delay_ms or a minute, whichever is longer,
+ * after the first delivery waiting (indexing holds the user's write lock,
+ * which a delivery meanwhile would wait for). Call it before
+ * threads that append start, and store_fts_indexer_stop (which waits for
+ * the message being indexed, leaving the rest for next time) after they
+ * have stopped. False (*error_r set) if the thread cannot start. */
+bool store_fts_indexer_start(const char *data_dir, unsigned delay_ms, const char **error_r);
+void store_fts_indexer_stop(void);
+/* Queues user's waiting texts (start-up: left by a stop or a crash).
+ * No-op without the indexer. */
+void store_fts_indexer_enqueue(const char *user);
+
+/* Indexes up to max_messages waiting texts of u, one write transaction
+ * each, oldest first. *indexed_r (may be NULL) is how many were indexed,
+ * *more_r whether texts still wait. */
+enum store_error store_fts_index_step(struct store_user *u, unsigned max_messages,
+				      unsigned *indexed_r, bool *more_r, const char **error_r);
+/* How many texts of u wait for indexing. */
+enum store_error store_fts_pending_count(struct store_user *u, uint64_t *count_r,
+					 const char **error_r);
 
 #endif

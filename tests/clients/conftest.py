@@ -9,6 +9,7 @@ Every test module describes its client in a module-level CLIENT dict:
     workarounds what had to be configured on either side to make it work
 """
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -93,13 +94,17 @@ def node_modules():
     d = os.path.join(HERE, "node")
     nm = os.path.join(d, "node_modules", ".package-lock.json")
     lock = os.path.join(d, "package-lock.json")
-    if not os.path.exists(nm) or os.path.getmtime(nm) < os.path.getmtime(lock):
-        if not clientlib.have("npm"):
-            pytest.skip("npm is not installed")
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=d,
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            pytest.fail(f"npm ci failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    # Each pytest-xdist worker has its own session: the lock keeps two of
+    # them from running `npm ci` (which first deletes node_modules) at once.
+    with open(os.path.join(d, ".npm-ci.lock"), "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if not os.path.exists(nm) or os.path.getmtime(nm) < os.path.getmtime(lock):
+            if not clientlib.have("npm"):
+                pytest.skip("npm is not installed")
+            r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=d,
+                               capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                pytest.fail(f"npm ci failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return d
 
 

@@ -61,13 +61,27 @@ class Server:
     def add_user(self, name, password):
         self.cli("user", "add", name, input=password + "\n")
 
-    def start(self):
+    def new_ports(self):
+        """Another process took a port between free_port() and petrel's
+        bind (the machine runs other tests and servers): take new ones."""
+        text = self.config_path.read_text()
+        for attr in ("imap_port", "imaps_port", "lmtp_port"):
+            old, new = getattr(self, attr), free_port()
+            text = text.replace(f"127.0.0.1:{old}\n", f"127.0.0.1:{new}\n")
+            setattr(self, attr, new)
+        self.config_path.write_text(text)
+
+    def start(self, attempts=5):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([PETREL_BIN, "-c", str(self.config_path), "serve"],
                                      stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                if attempts > 1 and "address already in use" in self.log_text():
+                    self.log.close()
+                    self.new_ports()
+                    return self.start(attempts - 1)
                 raise AssertionError(f"petrel exited at start: {self.log_text()}")
             try:
                 socket.create_connection(("127.0.0.1", self.imap_port), timeout=1).close()

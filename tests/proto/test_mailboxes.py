@@ -104,7 +104,7 @@ def test_mailbox_commands_need_login(server):
 def test_namespace(server):
     c = server.login()
     untagged, tagged = c.command("NAMESPACE")
-    assert untagged == ['* NAMESPACE (("" "/")) NIL NIL']
+    assert untagged == ['* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Public Folders/" "/"))']
     assert tagged.endswith("OK NAMESPACE completed")
     bad(c, "NAMESPACE extra")
 

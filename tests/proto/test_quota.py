@@ -302,7 +302,9 @@ def test_cli_quota_values_and_errors(server):
     assert u["storage_limit"] == "none" and u["message_limit"] == "100000"
     assert limit("--messages", "none")["message_limit"] == "none"
     for bad in (["--storage", "lots"], ["--storage", "-1"], ["--storage", "1X"],
-                ["--messages", "1K"], ["--messages", ""], ["--storage", "99999999999T"]):
+                ["--messages", "1K"], ["--messages", ""], ["--storage", "99999999999T"],
+                # A space once passed as a unit (its bit 5 cleared is NUL).
+                ["--storage", "10 "], ["--storage", "10K "]):
         r = server.cli("user", "quota", "demo", *bad, check=False)
         assert r.returncode == 65, (bad, r.returncode, r.stderr)
     assert server.cli("user", "quota", "nobody", check=False).returncode == 67

@@ -74,3 +74,23 @@ def test_sort_thread_errors(box, cmd):
 def test_unknown_charset(box):
     box.no("SORT (SUBJECT) X-UNKNOWN ALL", "BADCHARSET")
     box.no("THREAD REFERENCES X-UNKNOWN ALL", "BADCHARSET")
+
+
+def test_thread_of_a_very_deep_chain(server):
+    """One message whose References list 60,000 ids makes a chain of
+    60,000 dummies: THREAD must neither recurse that deep (the stack would
+    overflow) nor walk the chain for every link (quadratic), and pruning
+    leaves the message itself as the root."""
+    c = server.login()
+    refs = "\r\n ".join(" ".join(f"<r{i}.{j}@deep>" for j in range(20)) for i in range(3000))
+    append(c, "INBOX", msg("Deep", "a@b", "Mon, 1 Jan 2024 10:00:00 +0000", "deep@a",
+                           refs=refs))
+    append(c, "INBOX", msg("Re: Deep", "b@c", "Mon, 1 Jan 2024 11:00:00 +0000", "reply@a",
+                           irt="<deep@a>"))
+    append(c, "INBOX", msg("Other", "c@d", "Mon, 1 Jan 2024 09:00:00 +0000", "other@a",
+                           refs="<r0.0@deep>"))
+    c.ok("SELECT INBOX")
+    # Message 3 hangs from the first dummy of the chain and message 1 from
+    # the last: one thread under a dummy root, 3 (earliest) first.
+    assert c.ok("THREAD REFERENCES UTF-8 ALL") == ["* THREAD ((3)(1 2))"]
+    assert c.ok("THREAD ORDEREDSUBJECT UTF-8 ALL") == ["* THREAD (3)(1 2)"]

@@ -376,6 +376,122 @@ static void test_config_listen_split(void)
 	TEST_CHECK(!config_listen_split("", &host, &port));
 }
 
+static void test_config_client_rules(void)
+{
+	struct petrel_config cfg;
+	char *error;
+	bool ok = load_text(&cfg,
+			    "[capabilities]\n"
+			    "hide = IDLE condstore for user=ali* address=192.0.2.0/24, address=::1\n"
+			    "hide = THREAD=REFERENCES   ; every client\n"
+			    "[workarounds]\n"
+			    "updates_on_poll_only = id.name=\"Old Mail\" id.version=1.*\n"
+			    "updates_on_poll_only = user=bob\n",
+			    &error);
+	TEST_CHECK(ok);
+	if (!ok) {
+		fprintf(stderr, "  %s\n", error);
+		free(error);
+		config_free(&cfg);
+		return;
+	}
+	const struct config_client_rules *h = &cfg.hide_capabilities;
+	TEST_CHECK(h->count == 3);
+	uint64_t idle_condstore = ((uint64_t)1 << CONFIG_CAP_IDLE) | ((uint64_t)1 << CONFIG_CAP_CONDSTORE);
+	TEST_CHECK(h->items[0].bits == idle_condstore && h->items[0].line == 2);
+	TEST_CHECK_STR(h->items[0].match.user, "ali*");
+	TEST_CHECK(h->items[0].match.has_address && h->items[0].match.id_name == NULL);
+	TEST_CHECK(h->items[1].bits == idle_condstore && h->items[1].match.user == NULL);
+	TEST_CHECK(h->items[1].match.has_address && h->items[1].match.address.prefix == 128);
+	TEST_CHECK(h->items[2].bits == (uint64_t)1 << CONFIG_CAP_THREAD_REFERENCES);
+	TEST_CHECK(h->items[2].line == 3 && !h->items[2].match.has_address &&
+		   h->items[2].match.user == NULL);
+	const struct config_client_rules *w = &cfg.workarounds;
+	TEST_CHECK(w->count == 2);
+	TEST_CHECK(w->items[0].bits == 1u << CONFIG_WORKAROUND_UPDATES_ON_POLL_ONLY);
+	TEST_CHECK_STR(w->items[0].match.id_name, "Old Mail");
+	TEST_CHECK_STR(w->items[0].match.id_version, "1.*");
+	TEST_CHECK_STR(w->items[1].match.user, "bob");
+	TEST_CHECK(w->items[1].line == 6);
+	TEST_CHECK_STR(config_cap_name(CONFIG_CAP_THREAD_REFERENCES), "THREAD=REFERENCES");
+	TEST_CHECK_STR(config_workaround_name(CONFIG_WORKAROUND_NO_UPDATES_DURING_FETCH),
+		       "no_updates_during_fetch");
+	config_free(&cfg);
+	TEST_CHECK(cfg.hide_capabilities.count == 0 && cfg.workarounds.items == NULL);
+}
+
+static void test_config_client_match(void)
+{
+	struct config_client_match m = { 0 };
+	/* No condition: every client, known or not. */
+	TEST_CHECK(config_client_match(&m, NULL, NULL, NULL, NULL));
+	m.user = "ali*";
+	TEST_CHECK(config_client_match(&m, "192.0.2.1", "alice", NULL, NULL));
+	TEST_CHECK(config_client_match(&m, "192.0.2.1", "ALI", NULL, NULL));
+	TEST_CHECK(!config_client_match(&m, "192.0.2.1", "bob", NULL, NULL));
+	/* Before login the user is unknown: a user condition does not hold. */
+	TEST_CHECK(!config_client_match(&m, "192.0.2.1", NULL, NULL, NULL));
+	m.user = "*@example.org";
+	TEST_CHECK(config_client_match(&m, NULL, "a.b@Example.ORG", NULL, NULL));
+	TEST_CHECK(!config_client_match(&m, NULL, "a@example.org.evil", NULL, NULL));
+	m.user = "a*b*c";
+	TEST_CHECK(config_client_match(&m, NULL, "axxbyyc", NULL, NULL));
+	TEST_CHECK(config_client_match(&m, NULL, "abbc", NULL, NULL));
+	TEST_CHECK(!config_client_match(&m, NULL, "axxbyy", NULL, NULL));
+	m.user = "**";
+	TEST_CHECK(config_client_match(&m, NULL, "", NULL, NULL));
+	m.user = NULL;
+	/* Every condition must hold. */
+	TEST_CHECK(cidr_parse("192.0.2.0/24", &m.address));
+	m.has_address = true;
+	m.id_name = "Old*";
+	TEST_CHECK(config_client_match(&m, "192.0.2.200", NULL, "old mail", NULL));
+	TEST_CHECK(!config_client_match(&m, "198.51.100.1", NULL, "old mail", NULL));
+	TEST_CHECK(!config_client_match(&m, "192.0.2.200", NULL, NULL, NULL));
+	TEST_CHECK(!config_client_match(&m, NULL, NULL, "old mail", NULL));
+	m.id_version = "1.?";
+	/* Only '*' is special. */
+	TEST_CHECK(!config_client_match(&m, "192.0.2.200", NULL, "Old", "1.2"));
+	TEST_CHECK(config_client_match(&m, "192.0.2.200", NULL, "Old", "1.?"));
+}
+
+static void test_config_client_errors(void)
+{
+	check_error("[capabilities]\nhide = STARTTLS\n", 2,
+		    "[capabilities] hide: STARTTLS cannot be hidden: clients need it to log in "
+		    "and to speak IMAP");
+	check_error("[capabilities]\nhide = auth=cram-md5\n", 2,
+		    "[capabilities] hide: auth=cram-md5 cannot be hidden: clients need it to log in "
+		    "and to speak IMAP");
+	check_error("[capabilities]\nhide = COMPRESS=DEFLATE\n", 2,
+		    "[capabilities] hide: 'COMPRESS=DEFLATE' cannot be hidden; hideable: IMAP4rev2 "
+		    "CONDSTORE ENABLE ESEARCH ID IDLE MOVE NAMESPACE QRESYNC QUOTA SEARCHRES SORT "
+		    "THREAD=ORDEREDSUBJECT THREAD=REFERENCES UNSELECT WITHIN");
+	check_error("[capabilities]\nhide = IDLE for address=10.0.0.0/8 address=::1\n", 2,
+		    "[capabilities] hide: address given twice in one match (separate alternatives "
+		    "with ',')");
+	check_error("[capabilities]\nhide = IDLE for id.version=1\n", 2,
+		    "[capabilities] hide: capabilities are never chosen by the client's ID (RFC 2971 "
+		    "section 3): match by user or address");
+	check_error("[capabilities]\nhide = IDLE for user=a,,user=b\n", 2,
+		    "[capabilities] hide: expected a match such as user=alice or "
+		    "address=192.0.2.0/24");
+	check_error("[capabilities]\nhide = IDLE\nhide = MOVE for nobody\n", 3,
+		    "[capabilities] hide: expected user=, address= at 'nobody'");
+	check_error("[workarounds]\nupdates_on_poll_only = id.os=Linux\n", 2,
+		    "[workarounds] updates_on_poll_only: expected user=, address=, id.name= or "
+		    "id.version= at 'id.os=Linux'");
+	check_error("[workarounds]\nupdates_on_poll_only = id.name=\"\"\n", 2,
+		    "[workarounds] updates_on_poll_only: empty id.name value");
+	char line[200];
+	snprintf(line, sizeof(line), "[workarounds]\nupdates_on_poll_only = user=%0130d\n", 1);
+	check_error(line, 2, "[workarounds] updates_on_poll_only: user value longer than 128 bytes");
+	/* A failed line adds nothing; the first error stops the load. */
+	check_error("[capabilities]\nhide = IDLE for user=a, address=x\n", 2,
+		    "[capabilities] hide: expected an address or CIDR block such as 192.0.2.0/24 or "
+		    "2001:db8::/32, got 'x'");
+}
+
 int main(void)
 {
 	test_run("config_defaults", test_config_defaults);
@@ -392,5 +508,8 @@ int main(void)
 		 test_config_syntax_errors_and_first_error_wins);
 	test_run("config_missing_file", test_config_missing_file);
 	test_run("config_listen_split", test_config_listen_split);
+	test_run("config_client_rules", test_config_client_rules);
+	test_run("config_client_match", test_config_client_match);
+	test_run("config_client_errors", test_config_client_errors);
 	return test_finish();
 }

@@ -3,7 +3,7 @@
  * framing and masking (fed byte by byte as well as whole). */
 
 #include "test-common.h"
-#include "ctl/ctl-cidr.h"
+#include "lib/cidr.h"
 #include "ctl/ctl-proto.h"
 #include "ctl/ctl-stats.h"
 #include "ctl/ctl-trace.h"
@@ -95,56 +95,56 @@ static void test_stats_names_are_bounded(void)
 
 static void test_cidr_ipv4(void)
 {
-	struct ctl_cidr c;
-	TEST_CHECK(ctl_cidr_parse("192.0.2.0/24", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "192.0.2.0"));
-	TEST_CHECK(ctl_cidr_match(&c, "192.0.2.255"));
-	TEST_CHECK(!ctl_cidr_match(&c, "192.0.3.1"));
-	TEST_CHECK(!ctl_cidr_match(&c, "::1"));
-	TEST_CHECK(!ctl_cidr_match(&c, "not an address"));
+	struct cidr c;
+	TEST_CHECK(cidr_parse("192.0.2.0/24", &c));
+	TEST_CHECK(cidr_match(&c, "192.0.2.0"));
+	TEST_CHECK(cidr_match(&c, "192.0.2.255"));
+	TEST_CHECK(!cidr_match(&c, "192.0.3.1"));
+	TEST_CHECK(!cidr_match(&c, "::1"));
+	TEST_CHECK(!cidr_match(&c, "not an address"));
 	/* IPv4-mapped IPv6 matches an IPv4 range. */
-	TEST_CHECK(ctl_cidr_match(&c, "::ffff:192.0.2.7"));
+	TEST_CHECK(cidr_match(&c, "::ffff:192.0.2.7"));
 	/* Host bits are ignored; a bare address is a /32. */
-	TEST_CHECK(ctl_cidr_parse("10.1.2.3/8", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "10.200.0.1"));
-	TEST_CHECK(ctl_cidr_parse("127.0.0.1", &c));
+	TEST_CHECK(cidr_parse("10.1.2.3/8", &c));
+	TEST_CHECK(cidr_match(&c, "10.200.0.1"));
+	TEST_CHECK(cidr_parse("127.0.0.1", &c));
 	TEST_CHECK_INT(c.prefix, 32);
-	TEST_CHECK(ctl_cidr_match(&c, "127.0.0.1"));
-	TEST_CHECK(!ctl_cidr_match(&c, "127.0.0.2"));
+	TEST_CHECK(cidr_match(&c, "127.0.0.1"));
+	TEST_CHECK(!cidr_match(&c, "127.0.0.2"));
 	/* Odd prefixes cut inside a byte. */
-	TEST_CHECK(ctl_cidr_parse("172.16.0.0/12", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "172.31.255.255"));
-	TEST_CHECK(!ctl_cidr_match(&c, "172.32.0.0"));
-	TEST_CHECK(ctl_cidr_parse("0.0.0.0/0", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "203.0.113.9"));
+	TEST_CHECK(cidr_parse("172.16.0.0/12", &c));
+	TEST_CHECK(cidr_match(&c, "172.31.255.255"));
+	TEST_CHECK(!cidr_match(&c, "172.32.0.0"));
+	TEST_CHECK(cidr_parse("0.0.0.0/0", &c));
+	TEST_CHECK(cidr_match(&c, "203.0.113.9"));
 }
 
 static void test_cidr_ipv6(void)
 {
-	struct ctl_cidr c;
-	TEST_CHECK(ctl_cidr_parse("2001:db8::/32", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "2001:db8:1::5"));
-	TEST_CHECK(!ctl_cidr_match(&c, "2001:db9::1"));
-	TEST_CHECK(!ctl_cidr_match(&c, "192.0.2.1"));
-	TEST_CHECK(ctl_cidr_parse("::1", &c));
+	struct cidr c;
+	TEST_CHECK(cidr_parse("2001:db8::/32", &c));
+	TEST_CHECK(cidr_match(&c, "2001:db8:1::5"));
+	TEST_CHECK(!cidr_match(&c, "2001:db9::1"));
+	TEST_CHECK(!cidr_match(&c, "192.0.2.1"));
+	TEST_CHECK(cidr_parse("::1", &c));
 	TEST_CHECK_INT(c.prefix, 128);
-	TEST_CHECK(ctl_cidr_match(&c, "::1"));
-	TEST_CHECK(ctl_cidr_parse("fe80::/10", &c));
-	TEST_CHECK(ctl_cidr_match(&c, "febf::1"));
-	TEST_CHECK(!ctl_cidr_match(&c, "fec0::1"));
+	TEST_CHECK(cidr_match(&c, "::1"));
+	TEST_CHECK(cidr_parse("fe80::/10", &c));
+	TEST_CHECK(cidr_match(&c, "febf::1"));
+	TEST_CHECK(!cidr_match(&c, "fec0::1"));
 }
 
 static void test_cidr_rejects_malformed(void)
 {
-	struct ctl_cidr c;
-	TEST_CHECK(!ctl_cidr_parse("", &c));
-	TEST_CHECK(!ctl_cidr_parse("/24", &c));
-	TEST_CHECK(!ctl_cidr_parse("192.0.2.0/33", &c));
-	TEST_CHECK(!ctl_cidr_parse("192.0.2.0/", &c));
-	TEST_CHECK(!ctl_cidr_parse("192.0.2.0/2x", &c));
-	TEST_CHECK(!ctl_cidr_parse("2001:db8::/129", &c));
-	TEST_CHECK(!ctl_cidr_parse("example.com", &c));
-	TEST_CHECK(!ctl_cidr_parse("192.0.2.0/-1", &c));
+	struct cidr c;
+	TEST_CHECK(!cidr_parse("", &c));
+	TEST_CHECK(!cidr_parse("/24", &c));
+	TEST_CHECK(!cidr_parse("192.0.2.0/33", &c));
+	TEST_CHECK(!cidr_parse("192.0.2.0/", &c));
+	TEST_CHECK(!cidr_parse("192.0.2.0/2x", &c));
+	TEST_CHECK(!cidr_parse("2001:db8::/129", &c));
+	TEST_CHECK(!cidr_parse("example.com", &c));
+	TEST_CHECK(!cidr_parse("192.0.2.0/-1", &c));
 }
 
 static void test_proto_roundtrip(void)
@@ -388,7 +388,7 @@ static void test_trace_rules_match(void)
 	TEST_CHECK(ctl_trace_generation() != gen);
 	struct ctl_trace_rule a = { .match = CTL_TRACE_MATCH_ADDRESS, .literal_bytes = 99 };
 	snprintf(a.value, sizeof(a.value), "10.0.0.0/8");
-	TEST_CHECK(ctl_cidr_parse(a.value, &a.cidr));
+	TEST_CHECK(cidr_parse(a.value, &a.cidr));
 	a.expires_ms = 1000;
 	TEST_CHECK(ctl_trace_rule_set(&a, &error));
 	size_t lit;

@@ -181,26 +181,26 @@ static void test_copy_counts_and_move_does_not(void)
 	struct store_uid_range all = { 1, UINT32_MAX };
 	struct store_uid_map map;
 	uint64_t inbox = mailbox_id(u, "INBOX"), trash = mailbox_id(u, "Trash");
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &all, 1, trash, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &all, 1, trash, NULL, a, &map, NULL),
 		       STORE_ERR_OVERQUOTA);
 	TEST_CHECK_INT(map.count, 0);
 	TEST_CHECK_INT(mailbox_messages(u, "Trash"), 0);
 	struct store_uid_range one = { 1, 1 };
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &one, 1, trash, a, &map, NULL), STORE_OK);
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &one, 1, trash, NULL, a, &map, NULL), STORE_OK);
 	TEST_CHECK_INT(quota_get(u).messages, 4);
 	TEST_CHECK_INT(quota_get(u).storage_bytes, 2000);
 	/* At (and then over) the limit, MOVE still works and changes no usage. */
-	TEST_CHECK_INT(store_msg_move(u, inbox, &all, 1, trash, a, &map, NULL), STORE_OK);
+	TEST_CHECK_INT(store_msg_move(u, inbox, &all, 1, trash, NULL, a, &map, NULL), STORE_OK);
 	TEST_CHECK_INT(map.count, 3);
 	limits_set(u, true, 0, true, 0);
-	TEST_CHECK_INT(store_msg_move(u, trash, &all, 1, inbox, a, &map, NULL), STORE_OK);
+	TEST_CHECK_INT(store_msg_move(u, trash, &all, 1, inbox, NULL, a, &map, NULL), STORE_OK);
 	TEST_CHECK_INT(mailbox_messages(u, "INBOX"), 4);
 	struct store_quota q = quota_get(u);
 	TEST_CHECK_INT(q.messages, 4);
 	TEST_CHECK_INT(q.storage_bytes, 2000);
 	/* An empty COPY succeeds even with no room. */
 	struct store_uid_range none = { 1000, 2000 };
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &none, 1, trash, a, &map, NULL), STORE_OK);
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &none, 1, trash, NULL, a, &map, NULL), STORE_OK);
 	/* EXPUNGE frees. */
 	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
 	struct store_flags_result fr;
@@ -258,8 +258,20 @@ static void test_v1_store_is_migrated(void)
 	store_user_close(&u);
 	sqlite3 *db;
 	TEST_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	/* Back to the version 1 schema: its tables and its triggers. */
+	/* Back to the version 1 schema: its tables and its triggers (what
+	 * versions 5, 4, 3 and 2 added goes, newest first). */
 	TEST_CHECK_INT(sqlite3_exec(db,
+		"DROP TRIGGER emails_ad_pending;"
+		"DROP TABLE email_text_pending;"
+		"ALTER TABLE expunged DROP COLUMN expunged_at;"
+		"ALTER TABLE mailboxes DROP COLUMN expunge_log_rows;"
+		"DROP TRIGGER messages_ad_seen;"
+		"DROP TRIGGER mailboxes_ad_seen;"
+		"DROP TABLE acl;"
+		"DROP TABLE user_seen;"
+		"DROP INDEX emails_message_id;"
+		"ALTER TABLE emails DROP COLUMN sent_tz;"
+		"DROP TABLE news_marks;"
 		"DROP TABLE import_ledger;"
 		"ALTER TABLE account DROP COLUMN quota_storage_kib;"
 		"ALTER TABLE account DROP COLUMN quota_messages;"

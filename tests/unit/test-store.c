@@ -230,7 +230,7 @@ static void test_user_open_creates_layout_and_defaults(void)
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
 	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TEST_CHECK_INT(sqlite3_column_int(st, 0), 3);
+	TEST_CHECK_INT(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
 	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
@@ -950,7 +950,7 @@ static void test_copy_shares_the_blob(void)
 	append_text(u, archive, "Subject: z\r\n\r\nz\r\n", 0);
 	struct arena *a = arena_new(0);
 	struct store_uid_map map;
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &all_uids, 1, archive, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &all_uids, 1, archive, NULL, a, &map, NULL),
 		       STORE_OK);
 	TEST_CHECK_INT(map.count, 2);
 	TEST_CHECK_INT(map.dst_uidvalidity, mailbox_status(u, "Archive").uidvalidity);
@@ -1001,12 +1001,12 @@ static void test_copy_shares_the_blob(void)
 	TEST_CHECK(!file_exists(path));
 
 	struct store_uid_range none = { 100, 200 };
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &none, 1, archive, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &none, 1, archive, NULL, a, &map, NULL),
 		       STORE_OK);
 	TEST_CHECK_INT(map.count, 0);
-	TEST_CHECK_INT(store_msg_copy(u, inbox, &all_uids, 1, 9999, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_copy(u, inbox, &all_uids, 1, 9999, NULL, a, &map, NULL),
 		       STORE_ERR_NONEXISTENT);
-	TEST_CHECK_INT(store_msg_copy(u, 9999, &all_uids, 1, inbox, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_copy(u, 9999, &all_uids, 1, inbox, NULL, a, &map, NULL),
 		       STORE_ERR_NONEXISTENT);
 	free(path);
 	arena_destroy(&a);
@@ -1026,7 +1026,7 @@ static void test_move_expunges_source_in_one_step(void)
 	struct arena *a = arena_new(0);
 	struct store_uid_map map;
 	struct store_uid_range ranges[2] = { { 2, 2 }, { 4, 4 } };
-	TEST_CHECK_INT(store_msg_move(u, inbox, ranges, 2, junk, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_move(u, inbox, ranges, 2, junk, NULL, a, &map, NULL),
 		       STORE_OK);
 	TEST_CHECK_INT(map.count, 2);
 	TEST_CHECK_INT(map.src_uids[0], 2);
@@ -1042,7 +1042,7 @@ static void test_move_expunges_source_in_one_step(void)
 	TEST_CHECK_INT(changes.vanished[0], 2);
 	TEST_CHECK_INT(changes.vanished[1], 4);
 	TEST_CHECK_INT(changes.highestmodseq, modseq + 1);
-	TEST_CHECK_INT(store_msg_move(u, inbox, &all_uids, 1, inbox, a, &map, NULL),
+	TEST_CHECK_INT(store_msg_move(u, inbox, &all_uids, 1, inbox, NULL, a, &map, NULL),
 		       STORE_ERR_CANNOT);
 	uint64_t bytes, messages;
 	store_user_usage(u, &bytes, &messages, NULL);

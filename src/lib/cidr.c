@@ -1,10 +1,10 @@
-#include "ctl/ctl-cidr.h"
+#include "lib/cidr.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool ctl_cidr_parse_addr(const char *text, int *family_r, unsigned char *addr_r)
+static bool cidr_parse_address(const char *text, int *family_r, unsigned char *addr_r)
 {
 	memset(addr_r, 0, 16);
 	if (inet_pton(AF_INET, text, addr_r) == 1) {
@@ -18,7 +18,7 @@ static bool ctl_cidr_parse_addr(const char *text, int *family_r, unsigned char *
 	return false;
 }
 
-bool ctl_cidr_parse(const char *text, struct ctl_cidr *cidr_r)
+bool cidr_parse(const char *text, struct cidr *cidr_r)
 {
 	char host[64];
 	const char *slash = strchr(text, '/');
@@ -27,8 +27,8 @@ bool ctl_cidr_parse(const char *text, struct ctl_cidr *cidr_r)
 		return false;
 	memcpy(host, text, host_len);
 	host[host_len] = '\0';
-	struct ctl_cidr c;
-	if (!ctl_cidr_parse_addr(host, &c.family, c.addr))
+	struct cidr c;
+	if (!cidr_parse_address(host, &c.family, c.addr))
 		return false;
 	unsigned max = c.family == AF_INET ? 32 : 128;
 	c.prefix = max;
@@ -53,11 +53,11 @@ bool ctl_cidr_parse(const char *text, struct ctl_cidr *cidr_r)
 	return true;
 }
 
-bool ctl_cidr_match(const struct ctl_cidr *cidr, const char *ip)
+bool cidr_match(const struct cidr *cidr, const char *ip)
 {
 	int family;
 	unsigned char addr[16];
-	if (!ctl_cidr_parse_addr(ip, &family, addr))
+	if (!cidr_parse_address(ip, &family, addr))
 		return false;
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (family == AF_INET6 && cidr->family == AF_INET && memcmp(addr, mapped, 12) == 0) {

@@ -1,0 +1,261 @@
+/* Full-text indexing off the APPEND path (store-fts.c): while the indexer
+ * runs, a new message's text waits aside, searches count the message as a
+ * candidate and reading its text still works; the indexer (a step, or its
+ * thread) moves the text into the index. Without the indexer, text is
+ * indexed inside APPEND. */
+
+#include "test-common.h"
+
+#include "lib/arena.h"
+#include "store/store.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Long enough that the thread never indexes on its own in a test. */
+#define NEVER_MS (3600u * 1000)
+
+static char test_dir[256];
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static struct store_user *user_open(const char *name)
+{
+	struct store_user *u = NULL;
+	const char *error = NULL;
+	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
+		fprintf(stderr, "store_user_open: %s\n", error);
+		exit(1);
+	}
+	return u;
+}
+
+static uint64_t inbox(struct store_user *u)
+{
+	struct store_mailbox_status status;
+	TEST_CHECK_INT(store_mailbox_status(u, "INBOX", &status, NULL), STORE_OK);
+	return status.id;
+}
+
+/* Appends a message whose decoded body text is body; returns its UID. */
+static uint32_t append_text(struct store_user *u, uint64_t mbox, const char *body)
+{
+	char raw[512];
+	snprintf(raw, sizeof(raw), "Subject: t\r\n\r\n%s\r\n", body);
+	struct store_blob_writer *w;
+	struct store_blob *blob = NULL;
+	TEST_CHECK_INT(store_blob_writer_begin(test_dir, 0, &w, NULL), STORE_OK);
+	TEST_CHECK_INT(store_blob_writer_write(w, raw, strlen(raw), NULL), STORE_OK);
+	TEST_CHECK_INT(store_blob_writer_finish(&w, &blob, NULL), STORE_OK);
+	struct store_msg_meta meta = { .header_text = "Subject: t", .body_text = body };
+	struct store_append msg = { .blob = blob, .internal_date = 1700000000, .meta = &meta };
+	uint32_t uid = 0;
+	TEST_CHECK_INT(store_msg_append(u, mbox, &msg, 1, NULL, &uid, NULL), STORE_OK);
+	store_blob_free(&blob);
+	return uid;
+}
+
+static uint64_t waiting(struct store_user *u)
+{
+	uint64_t count = 0;
+	TEST_CHECK_INT(store_fts_pending_count(u, &count, NULL), STORE_OK);
+	return count;
+}
+
+/* The UIDs the index gives for needle in the body, as "1,2". */
+static const char *search(struct store_user *u, uint64_t mbox, const char *needle,
+			  struct arena *a)
+{
+	uint32_t *uids;
+	size_t count = 0;
+	TEST_CHECK_INT(store_msg_search_text(u, mbox, STORE_TEXT_BODY, needle, a, &uids, &count,
+					     NULL),
+		       STORE_OK);
+	char *out = arena_alloc(a, count * 11 + 1);
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < count; i++)
+		n += (size_t)sprintf(out + n, "%s%u", i ? "," : "", uids[i]);
+	return out;
+}
+
+static const char *body_of(struct store_user *u, uint64_t mbox, uint32_t uid, struct arena *a)
+{
+	struct store_msg msg;
+	TEST_CHECK_INT(store_msg_get(u, mbox, uid, STORE_MSG_WANT_META | STORE_MSG_WANT_TEXT, a,
+				     &msg, NULL),
+		       STORE_OK);
+	return msg.meta.body_text;
+}
+
+/* Polls until u has no waiting text (the indexer thread at work). */
+static bool wait_until_indexed(struct store_user *u)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (waiting(u) == 0)
+			return true;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static void test_without_indexer_append_indexes(void)
+{
+	struct store_user *u = user_open("inline");
+	uint64_t mbox = inbox(u);
+	struct arena *a = arena_new(0);
+	uint32_t uid = append_text(u, mbox, "the quick brown fox");
+	TEST_CHECK_INT(waiting(u), 0);
+	char expected[16];
+	snprintf(expected, sizeof(expected), "%u", uid);
+	TEST_CHECK_STR(search(u, mbox, "brown", a), expected);
+	TEST_CHECK_STR(search(u, mbox, "purple", a), "");
+	arena_destroy(&a);
+	store_user_close(&u);
+}
+
+static void test_waiting_text_is_a_candidate_and_readable(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	struct store_user *u = user_open("aside");
+	uint64_t mbox = inbox(u);
+	struct arena *a = arena_new(0);
+	uint32_t first = append_text(u, mbox, "indexed lemon tart");
+	unsigned indexed = 0;
+	bool more = true;
+	TEST_CHECK_INT(store_fts_index_step(u, 10, &indexed, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(indexed, 1);
+	TEST_CHECK(!more);
+	uint32_t second = append_text(u, mbox, "waiting cherry pie");
+	TEST_CHECK_INT(waiting(u), 1);
+	char both[32], only_second[16], only_first[16];
+	snprintf(both, sizeof(both), "%u,%u", first, second);
+	snprintf(only_first, sizeof(only_first), "%u", first);
+	snprintf(only_second, sizeof(only_second), "%u", second);
+	/* The waiting message is a candidate of every search. */
+	TEST_CHECK_STR(search(u, mbox, "lemon", a), both);
+	TEST_CHECK_STR(search(u, mbox, "nothing like it", a), only_second);
+	TEST_CHECK_STR(body_of(u, mbox, second, a), "waiting cherry pie");
+	TEST_CHECK_INT(store_fts_index_step(u, 10, &indexed, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(indexed, 1);
+	TEST_CHECK(!more);
+	TEST_CHECK_INT(waiting(u), 0);
+	TEST_CHECK_STR(search(u, mbox, "lemon", a), only_first);
+	TEST_CHECK_STR(search(u, mbox, "cherry", a), only_second);
+	TEST_CHECK_STR(search(u, mbox, "nothing like it", a), "");
+	TEST_CHECK_STR(body_of(u, mbox, second, a), "waiting cherry pie");
+	arena_destroy(&a);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+static void test_step_stops_at_its_bound(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	struct store_user *u = user_open("bound");
+	uint64_t mbox = inbox(u);
+	/* Three different bodies: the same one would be stored once. */
+	append_text(u, mbox, "some words one");
+	append_text(u, mbox, "some words two");
+	append_text(u, mbox, "some words three");
+	unsigned indexed = 0;
+	bool more = false;
+	TEST_CHECK_INT(store_fts_index_step(u, 2, &indexed, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(indexed, 2);
+	TEST_CHECK(more);
+	TEST_CHECK_INT(store_fts_index_step(u, 2, &indexed, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(indexed, 1);
+	TEST_CHECK(!more);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+static void test_expunged_message_leaves_no_waiting_text(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	struct store_user *u = user_open("gone");
+	uint64_t mbox = inbox(u);
+	uint32_t uid = append_text(u, mbox, "short lived");
+	TEST_CHECK_INT(waiting(u), 1);
+	struct arena *a = arena_new(0);
+	struct store_uid_range range = { uid, uid };
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	struct store_flags_result res;
+	TEST_CHECK_INT(store_msg_set_flags(u, mbox, &range, 1, &del, a, &res, NULL), STORE_OK);
+	uint32_t *uids;
+	size_t count;
+	TEST_CHECK_INT(store_msg_expunge(u, mbox, NULL, 0, a, &uids, &count, NULL), STORE_OK);
+	TEST_CHECK_INT(count, 1);
+	TEST_CHECK_INT(waiting(u), 0);
+	arena_destroy(&a);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+static void test_thread_indexes_after_append(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, 0, &error));
+	struct store_user *u = user_open("thread");
+	uint64_t mbox = inbox(u);
+	for (int i = 0; i < 20; i++) {
+		char body[64];
+		snprintf(body, sizeof(body), "background work %d", i);
+		append_text(u, mbox, body);
+	}
+	TEST_CHECK(wait_until_indexed(u));
+	struct arena *a = arena_new(0);
+	TEST_CHECK_STR(search(u, mbox, "nothing like it", a), "");
+	arena_destroy(&a);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+static void test_texts_left_at_stop_are_indexed_after_the_next_start(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	struct store_user *u = user_open("restart");
+	uint64_t mbox = inbox(u);
+	append_text(u, mbox, "left over one");
+	append_text(u, mbox, "left over two");
+	store_fts_indexer_stop();
+	TEST_CHECK_INT(waiting(u), 2);
+	/* What petrel serve does at start-up for users with waiting texts. */
+	store_fts_indexer_enqueue("restart");
+	TEST_CHECK(store_fts_indexer_start(test_dir, 0, &error));
+	TEST_CHECK(wait_until_indexed(u));
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+int main(void)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-fts.XXXXXX");
+	if (mkdtemp(test_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_run("without_indexer_append_indexes", test_without_indexer_append_indexes);
+	test_run("waiting_text_is_a_candidate_and_readable",
+		 test_waiting_text_is_a_candidate_and_readable);
+	test_run("step_stops_at_its_bound", test_step_stops_at_its_bound);
+	test_run("expunged_message_leaves_no_waiting_text",
+		 test_expunged_message_leaves_no_waiting_text);
+	test_run("thread_indexes_after_append", test_thread_indexes_after_append);
+	test_run("texts_left_at_stop_are_indexed_after_the_next_start",
+		 test_texts_left_at_stop_are_indexed_after_the_next_start);
+	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_finish();
+}

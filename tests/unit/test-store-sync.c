@@ -1,0 +1,350 @@
+/* Sync-behind (store.h, "Durability off the event loop"; store-sync.c):
+ * commits are numbered into per-thread tickets, a request completes once
+ * the WAL is synced, change notifications wait for durability, and an
+ * expunge unlinks blobs only after its commit is durable. A test gate
+ * (PETREL_TEST_SYNC_GATE) holds the sync threads so that what waits for
+ * durability can be watched. */
+
+#include "test-common.h"
+
+#include "lib/arena.h"
+#include "store/store.h"
+/* White-box: the handle's own pragma. */
+#include "store/store-private.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char test_dir[256];
+static char gate_path[300];
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void gate_close(void)
+{
+	FILE *f = fopen(gate_path, "w");
+	if (f == NULL) {
+		perror("gate");
+		exit(1);
+	}
+	fclose(f);
+}
+
+static void gate_open(void)
+{
+	unlink(gate_path);
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static struct store_user *user_open(const char *name)
+{
+	struct store_user *u = NULL;
+	const char *error = NULL;
+	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
+		fprintf(stderr, "store_user_open: %s\n", error);
+		exit(1);
+	}
+	return u;
+}
+
+static uint64_t inbox_id(struct store_user *u)
+{
+	struct store_mailbox_status st;
+	if (store_mailbox_status(u, "INBOX", &st, NULL) != STORE_OK)
+		return 0;
+	return st.id;
+}
+
+/* Appends a one-line message; returns its UID (0 on failure). */
+static uint32_t append_text(struct store_user *u, const char *text)
+{
+	struct store_blob_writer *w;
+	struct store_blob *blob = NULL;
+	TEST_CHECK_INT(store_blob_writer_begin(test_dir, 0, &w, NULL), STORE_OK);
+	TEST_CHECK_INT(store_blob_writer_write(w, text, strlen(text), NULL), STORE_OK);
+	TEST_CHECK_INT(store_blob_writer_finish(&w, &blob, NULL), STORE_OK);
+	struct store_append msg = { .blob = blob, .internal_date = 1700000000 };
+	uint32_t uid = 0;
+	TEST_CHECK_INT(store_msg_append(u, inbox_id(u), &msg, 1, NULL, &uid, NULL), STORE_OK);
+	store_blob_free(&blob);
+	return uid;
+}
+
+/* PRAGMA synchronous of the handle's own connection: 2 FULL, 1 NORMAL. */
+static int handle_synchronous(struct store_user *u)
+{
+	sqlite3_stmt *st;
+	int value = -1;
+	if (sqlite3_prepare_v2(u->db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			value = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return value;
+}
+
+
+/* What the callbacks saw, from the sync threads. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done_calls;
+	bool last_durable;
+	int hook_calls;
+} seen = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, 0 };
+
+static void on_done(bool durable, void *context)
+{
+	(void)context;
+	pthread_mutex_lock(&seen.lock);
+	seen.done_calls++;
+	seen.last_durable = durable;
+	pthread_cond_broadcast(&seen.cond);
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static void on_change(const struct store_change *change, void *context)
+{
+	(void)change;
+	(void)context;
+	pthread_mutex_lock(&seen.lock);
+	seen.hook_calls++;
+	pthread_cond_broadcast(&seen.cond);
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static int done_calls(void)
+{
+	pthread_mutex_lock(&seen.lock);
+	int n = seen.done_calls;
+	pthread_mutex_unlock(&seen.lock);
+	return n;
+}
+
+static int hook_calls(void)
+{
+	pthread_mutex_lock(&seen.lock);
+	int n = seen.hook_calls;
+	pthread_mutex_unlock(&seen.lock);
+	return n;
+}
+
+static void wait_done_calls(int n)
+{
+	pthread_mutex_lock(&seen.lock);
+	while (seen.done_calls < n)
+		pthread_cond_wait(&seen.cond, &seen.lock);
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static void wait_hook_calls(int n)
+{
+	pthread_mutex_lock(&seen.lock);
+	while (seen.hook_calls < n)
+		pthread_cond_wait(&seen.cond, &seen.lock);
+	pthread_mutex_unlock(&seen.lock);
+}
+
+/* Asks for durability of the thread's commits and waits for the answer. */
+static bool make_durable(void)
+{
+	struct store_sync_ticket *t = store_sync_take();
+	int before = done_calls();
+	if (store_sync_request(&t, on_done, NULL))
+		return true;
+	wait_done_calls(before + 1);
+	pthread_mutex_lock(&seen.lock);
+	bool durable = seen.last_durable;
+	pthread_mutex_unlock(&seen.lock);
+	return durable;
+}
+
+/* Before sync-behind starts: FULL, no tickets, notifications at once. */
+static void test_default_commits_are_durable_on_return(void)
+{
+	struct store_user *u = user_open("plain");
+	TEST_CHECK_INT(handle_synchronous(u), 2);
+	TEST_CHECK(append_text(u, "Subject: a\r\n\r\nbody\r\n") == 1);
+	TEST_CHECK(store_sync_take() == NULL);
+	TEST_CHECK(!store_sync_behind_active());
+	store_user_close(&u);
+}
+
+static void test_commits_are_numbered_into_the_thread_ticket(void)
+{
+	struct store_user *u = user_open("alice");
+	struct store_user *again = user_open("alice");
+	struct store_sync_ticket *t = store_sync_take();
+	store_sync_ticket_free(&t); /* the new store's own commits */
+	TEST_CHECK(store_sync_take() == NULL);
+	/* Two handles on one database, two commits: one ticket. */
+	TEST_CHECK(append_text(u, "Subject: 1\r\n\r\none\r\n") == 1);
+	TEST_CHECK(append_text(again, "Subject: 2\r\n\r\ntwo\r\n") == 2);
+	t = store_sync_take();
+	TEST_CHECK(t != NULL);
+	TEST_CHECK(store_sync_take() == NULL);
+	int before = done_calls();
+	if (!store_sync_request(&t, on_done, NULL)) {
+		wait_done_calls(before + 1);
+		TEST_CHECK(seen.last_durable);
+	}
+	TEST_CHECK(t == NULL);
+	/* Once durable, nothing is left to wait for. */
+	TEST_CHECK(store_sync_take() == NULL);
+	store_user_close(&again);
+	store_user_close(&u);
+}
+
+static void test_request_waits_for_the_sync(void)
+{
+	struct store_user *u = user_open("bob");
+	struct store_user *v = user_open("carol");
+	struct store_sync_ticket *t = store_sync_take();
+	store_sync_ticket_free(&t);
+	gate_close();
+	int hooks = hook_calls();
+	TEST_CHECK(append_text(u, "Subject: b\r\n\r\nbob\r\n") == 1);
+	TEST_CHECK(append_text(v, "Subject: c\r\n\r\ncarol\r\n") == 1);
+	/* Committed: another handle reads it at once. */
+	struct store_user *reader = user_open("bob");
+	struct store_mailbox_status st;
+	TEST_CHECK_INT(store_mailbox_status(reader, "INBOX", &st, NULL), STORE_OK);
+	TEST_CHECK_INT(st.messages, 1);
+	t = store_sync_take();
+	int before = done_calls();
+	TEST_CHECK(!store_sync_request(&t, on_done, NULL));
+	pause_ms(300);
+	/* Neither answered nor announced while no sync can finish. */
+	TEST_CHECK_INT(done_calls(), before);
+	TEST_CHECK_INT(hook_calls(), hooks);
+	gate_open();
+	wait_done_calls(before + 1);
+	TEST_CHECK(seen.last_durable);
+	/* One request over two databases: one answer; two notifications. */
+	pause_ms(100);
+	TEST_CHECK_INT(done_calls(), before + 1);
+	wait_hook_calls(hooks + 2);
+	store_user_close(&reader);
+	store_user_close(&v);
+	store_user_close(&u);
+}
+
+struct expunge_job {
+	struct store_user *u;
+	enum store_error err;
+	bool finished;
+};
+
+static void *expunge_thread(void *arg)
+{
+	struct expunge_job *job = arg;
+	struct arena *a = arena_new(0);
+	uint32_t *uids;
+	size_t count;
+	job->err = store_msg_expunge(job->u, inbox_id(job->u), NULL, 0, a, &uids, &count, NULL);
+	arena_destroy(&a);
+	struct store_sync_ticket *t = store_sync_take();
+	store_sync_ticket_free(&t);
+	__atomic_store_n(&job->finished, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static size_t blob_files(struct store_user *u)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/blobs", store_user_dir(u));
+	size_t n = 0;
+	for (int i = 0; i < 256; i++) {
+		char shard[600];
+		snprintf(shard, sizeof(shard), "%s/%02x", path, i);
+		DIR *d = opendir(shard);
+		if (d == NULL)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				n++;
+		closedir(d);
+	}
+	return n;
+}
+
+/* A power failure must not bring back a row whose blob is gone: the blob
+ * of an expunged message is unlinked only once the expunge is durable. */
+static void test_expunge_unlinks_blobs_after_durability(void)
+{
+	struct store_user *u = user_open("dave");
+	TEST_CHECK(append_text(u, "Subject: d\r\n\r\ndoomed\r\n") == 1);
+	struct store_uid_range all = { 1, 1 };
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	struct arena *a = arena_new(0);
+	struct store_flags_result res;
+	TEST_CHECK_INT(store_msg_set_flags(u, inbox_id(u), &all, 1, &del, a, &res, NULL),
+		       STORE_OK);
+	arena_destroy(&a);
+	struct store_sync_ticket *t = store_sync_take();
+	store_sync_ticket_free(&t);
+	TEST_CHECK_INT(blob_files(u), 1);
+	gate_close();
+	struct expunge_job job = { .u = u };
+	pthread_t th;
+	pthread_create(&th, NULL, expunge_thread, &job);
+	pause_ms(300);
+	TEST_CHECK(!__atomic_load_n(&job.finished, __ATOMIC_SEQ_CST));
+	TEST_CHECK_INT(blob_files(u), 1);
+	gate_open();
+	pthread_join(th, NULL);
+	TEST_CHECK_INT(job.err, STORE_OK);
+	TEST_CHECK_INT(blob_files(u), 0);
+	store_user_close(&u);
+}
+
+static void test_handles_commit_with_normal_in_sync_behind(void)
+{
+	struct store_user *u = user_open("erin");
+	TEST_CHECK_INT(handle_synchronous(u), 1);
+	TEST_CHECK(make_durable()); /* creating the store committed */
+	store_user_close(&u);
+}
+
+int main(void)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-sync.XXXXXX");
+	if (mkdtemp(test_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(gate_path, sizeof(gate_path), "%s/gate", test_dir);
+	test_run("default_commits_are_durable_on_return",
+		 test_default_commits_are_durable_on_return);
+	setenv("PETREL_TEST_SYNC_GATE", gate_path, 1);
+	store_set_change_hook(on_change, NULL);
+	store_sync_behind_start(2);
+	TEST_CHECK(store_sync_behind_active());
+	test_run("commits_are_numbered_into_the_thread_ticket",
+		 test_commits_are_numbered_into_the_thread_ticket);
+	test_run("request_waits_for_the_sync", test_request_waits_for_the_sync);
+	test_run("expunge_unlinks_blobs_after_durability",
+		 test_expunge_unlinks_blobs_after_durability);
+	test_run("handles_commit_with_normal_in_sync_behind",
+		 test_handles_commit_with_normal_in_sync_behind);
+	store_sync_behind_stop();
+	store_set_change_hook(NULL, NULL);
+	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_finish();
+}
