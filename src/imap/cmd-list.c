@@ -355,6 +355,11 @@ static void list_mark_childinfo(struct arena *a, struct list_entries *e)
 	}
 }
 
+static int list_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Other users' mailboxes and public folders (imap-list-shared.h), marked
  * subscribed from the session's own list. */
 static enum store_error list_add_shared(struct imap_cmd *cmd, const struct list_request *req,
@@ -373,9 +378,9 @@ static enum store_error list_add_shared(struct imap_cmd *cmd, const struct list_
 	if (err != STORE_OK)
 		return err;
 	for (size_t i = 0; i < count; i++) {
-		bool subscribed = false;
-		for (size_t k = 0; k < sub_count && !subscribed; k++)
-			subscribed = strcmp(subs[k], boxes[i].info.name) == 0;
+		/* store_subscription_list answers sorted. */
+		const char *name = boxes[i].info.name;
+		bool subscribed = bsearch(&name, subs, sub_count, sizeof(*subs), list_str_cmp) != NULL;
 		list_entries_add(cmd->arena, e, boxes[i].info.name, &boxes[i].info, subscribed);
 		e->items[e->count - 1].shared = true;
 		e->items[e->count - 1].rights = boxes[i].rights;

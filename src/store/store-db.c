@@ -431,3 +431,27 @@ int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
 	*err_r = store_db_fail(u, rc, "query", error_r);
 	return -1;
 }
+
+enum store_error store_db_uids(struct store_user *u, sqlite3_stmt *st, size_t expected,
+			       struct arena *a, const char *what, uint32_t **uids_r,
+			       size_t *count_r, const char **error_r)
+{
+	size_t cap = expected > 0 ? expected : 16, n = 0;
+	uint32_t *uids = arena_alloc(a, cap * sizeof(*uids));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*uids));
+			memcpy(bigger, uids, n * sizeof(*uids));
+			uids = bigger;
+			cap *= 2;
+		}
+		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(u, rc, what, error_r);
+	*uids_r = uids;
+	*count_r = n;
+	return STORE_OK;
+}

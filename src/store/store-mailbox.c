@@ -1118,23 +1118,8 @@ static enum store_error store_changes_vanished(struct store_user *u,
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	size_t cap = 16;
-	uint32_t *list = arena_alloc(a, cap * sizeof(*list));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (changes->vanished_count == cap) {
-			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, cap * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
-		list[changes->vanished_count++] = (uint32_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "read expunge log", error_r);
-	changes->vanished = list;
-	return STORE_OK;
+	return store_db_uids(u, st, 0, a, "read expunge log", &changes->vanished,
+			     &changes->vanished_count, error_r);
 }
 
 /* With an incomplete expunge log: every UID that exists, in the same
@@ -1151,23 +1136,8 @@ static enum store_error store_changes_present(struct store_user *u,
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)row->id);
 	/* The counter is read in the same snapshot; growing only guards
 	 * against a corrupt one. */
-	size_t cap = row->messages > 0 ? row->messages : 1;
-	uint32_t *list = arena_alloc(a, cap * sizeof(*list));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (changes->present_count == cap) {
-			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, cap * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
-		list[changes->present_count++] = (uint32_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "read uids", error_r);
-	changes->present = list;
-	return STORE_OK;
+	return store_db_uids(u, st, row->messages, a, "read uids", &changes->present,
+			     &changes->present_count, error_r);
 }
 
 enum store_error store_mailbox_changes(struct store_user *u,

@@ -1148,22 +1148,5 @@ enum store_error store_msg_search_text(struct store_user *u,
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
 	store_db_bind_text(st, 2, store_fts_query(a, field, needle));
-	size_t count = 0, cap = 16;
-	uint32_t *uids = arena_alloc(a, cap * sizeof(*uids));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*uids));
-			memcpy(bigger, uids, count * sizeof(*uids));
-			uids = bigger;
-			cap *= 2;
-		}
-		uids[count++] = (uint32_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "full-text search", error_r);
-	*uids_r = uids;
-	*count_r = count;
-	return STORE_OK;
+	return store_db_uids(u, st, 0, a, "full-text search", uids_r, count_r, error_r);
 }

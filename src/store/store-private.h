@@ -142,6 +142,12 @@ enum store_error store_db_step_done(struct store_user *u, sqlite3_stmt *st,
  * 1 row (*value_r set), 0 no row, -1 error (*err_r set). */
 int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
 		 enum store_error *err_r, const char **error_r);
+/* Steps a bound statement whose column 0 is a UID and resets it:
+ * the UIDs in row order, from a (expected: a size hint, 0 if unknown).
+ * what names the query in the log on failure. */
+enum store_error store_db_uids(struct store_user *u, sqlite3_stmt *st, size_t expected,
+			       struct arena *a, const char *what, uint32_t **uids_r,
+			       size_t *count_r, const char **error_r);
 /* Binds text that may be NULL (binds SQL NULL then). */
 void store_db_bind_text(sqlite3_stmt *st, int col, const char *text);
 /* Column text copied into a (NULL for SQL NULL). */

@@ -30,24 +30,7 @@ enum store_error store_seen_load(struct store_user *u, uint64_t mailbox_id, stru
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
 	store_db_bind_text(st, 2, u->viewer);
-	size_t cap = 64, n = 0;
-	uint32_t *uids = arena_alloc(a, cap * sizeof(*uids));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*uids));
-			memcpy(bigger, uids, n * sizeof(*uids));
-			uids = bigger;
-			cap *= 2;
-		}
-		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "read seen", error_r);
-	*uids_r = uids;
-	*count_r = n;
-	return STORE_OK;
+	return store_db_uids(u, st, 0, a, "read seen", uids_r, count_r, error_r);
 }
 
 uint32_t store_seen_overlay(const uint32_t *seen, size_t count, uint32_t uid, uint32_t flags)
