@@ -252,14 +252,16 @@ static void result(const char *cmd, const char *metric, double value)
 enum kind {
 	K_LOGIN, K_SELECT, K_SYNC, K_FETCH_HDR, K_FETCH_BODY, K_STORE, K_APPEND, K_EXPUNGE,
 	K_SEARCH, K_NOOP, K_LOGOUT, K_IDLE, K_CREATE, K_OTHER, K_DELIVERY,
-	K_BB_SELECT, K_BB_FETCH_ENV, K_BB_FETCH_FLAGS, K_BB_SEARCH, K_BB_SORT, K_BB_THREAD,
+	K_BB_SELECT, K_BB_FETCH_ENV, K_BB_FETCH_FLAGS, K_BB_SEARCH, K_BB_SEARCH_FROM,
+	K_BB_SEARCH_UNSEEN, K_BB_SORT, K_BB_THREAD,
 	K_COUNT
 };
 
 static const char *const kind_names[K_COUNT] = {
 	"LOGIN", "SELECT", "FETCH_SYNC", "FETCH_HEADERS", "FETCH_BODY", "STORE", "APPEND",
 	"EXPUNGE", "SEARCH", "NOOP", "LOGOUT", "IDLE", "CREATE", "OTHER", "DELIVERY",
-	"SELECT", "FETCH_ENVELOPE", "FETCH_FLAGS", "SEARCH_TEXT", "SORT", "THREAD",
+	"SELECT", "FETCH_ENVELOPE", "FETCH_FLAGS", "SEARCH_TEXT", "SEARCH_FROM",
+	"SEARCH_UNSEEN_SINCE", "SORT", "THREAD",
 };
 
 struct lat {
@@ -363,6 +365,7 @@ static void stats_report(double secs, bool rates)
 		fprintf(stderr, "total: %ld commands in %.1f s = %.1f ops/s\n", total, secs,
 			(double)total / secs);
 		result("ALL", "ops_per_s", (double)total / secs);
+		result("ALL", "count", (double)total);
 	}
 }
 
@@ -547,20 +550,65 @@ static bool gen_seen(uint64_t seed, uint64_t idx)
 	return rng_below(&s, 10) < 7;
 }
 
+/* The first line of a Received: field; draws the same numbers from r
+ * whatever the order in which the compiler evaluates arguments. */
+static void gen_received(struct sbuf *b, uint64_t *r)
+{
+	unsigned mx1 = rng_below(r, 9);
+	unsigned mx2 = rng_below(r, 9);
+	unsigned ip = rng_below(r, 250) + 1;
+	uint64_t id = rng_next(r) & 0xffffffffu;
+	sbuf_printf(b, "Received: from mx%u.example.org (mx%u.example.org [192.0.2.%u])\r\n"
+		       "\tby mail.example.com (Postfix) with ESMTPS id %08" PRIX64 "\r\n\tfor <me@example.com>; ",
+		    mx1, mx2, ip, id);
+}
+
+static uint64_t gen_message_rng(uint64_t seed, uint64_t idx)
+{
+	return seed * 0x100000001b3ull + idx + 1;
+}
+
+/* The From: field's value of generated message idx, as gen_message
+ * writes it, into b. */
+static void gen_from(struct sbuf *b, uint64_t seed, uint64_t idx)
+{
+	uint64_t r = gen_message_rng(seed, idx);
+	struct sbuf received = { 0 };
+	gen_received(&received, &r);
+	sbuf_free(&received);
+	b->len = 0;
+	gen_addr(b, &r);
+	sbuf_add(b, "", 1);
+	b->len--;
+}
+
+/* How many of the first n messages have needle in their From: field
+ * (ASCII, case-insensitive: the generator writes non-ASCII names as
+ * encoded words, whose decoded text the needle must not be part of). */
+static long gen_from_count(uint64_t seed, long n, const char *needle)
+{
+	struct sbuf b = { 0 };
+	long c = 0;
+	for (long i = 0; i < n; i++) {
+		gen_from(&b, seed, (uint64_t)i);
+		c += strcasestr(b.p, needle) != NULL;
+	}
+	sbuf_free(&b);
+	return c;
+}
+
 /* Writes a realistic RFC 5322 message with CRLF line ends into b. When
  * size is 0, the size follows a mail-like distribution (mostly a few KB,
  * some tens of KB, a few attachments up to ~1 MB); otherwise a text/plain
  * message of about size bytes. */
 static void gen_message(struct sbuf *b, uint64_t seed, uint64_t idx, size_t size)
 {
-	uint64_t r = seed * 0x100000001b3ull + idx + 1;
+	uint64_t r = gen_message_rng(seed, idx);
 	bool rare = size == 0 && gen_is_rare(seed, idx);
 	time_t t = gen_date(seed, idx);
 	b->len = 0;
 	sbuf_printf(b, "Return-Path: <bounce-%" PRIu64 "@example.org>\r\n", idx);
-	sbuf_printf(b, "Received: from mx%u.example.org (mx%u.example.org [192.0.2.%u])\r\n"
-		       "\tby mail.example.com (Postfix) with ESMTPS id %08" PRIX64 "\r\n\tfor <me@example.com>; ",
-		    rng_below(&r, 9), rng_below(&r, 9), rng_below(&r, 250) + 1, rng_next(&r) & 0xffffffffu);
+	gen_received(b, &r);
 	gen_date_header(b, t + 20);
 	sbuf_addstr(b, "\r\nDate: ");
 	gen_date_header(b, t);
@@ -2298,6 +2346,30 @@ static void bb_hook(struct sclient *sc, const char *line, size_t len)
 		bb.thread_seen = true;
 }
 
+/* A sender's name, as a user types it into a search box: one of the
+ * generator's sixteen family names, in about 5 % of From: fields. */
+#define BB_FROM_NEEDLE "Tanaka"
+
+/* SEARCH UNSEEN SINCE: the day of the message nine tenths into the
+ * mailbox, written as a search date into since; returns how many unseen
+ * messages arrived that day or later (-1 when the size is unknown). */
+static long bb_unseen_since(char *since, size_t size)
+{
+	long n = opt.n > 0 ? opt.n : 100000;
+	time_t day0 = (gen_date(opt.seed, (uint64_t)(n * 9 / 10)) + 30) / 86400;
+	time_t t = day0 * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(since, size, "%d-%s-%04d", tm.tm_mday, mon_names[tm.tm_mon], tm.tm_year + 1900);
+	if (opt.n <= 0)
+		return -1;
+	long c = 0;
+	for (long i = 0; i < opt.n; i++) /* INTERNALDATE is in +0000 (gen_internaldate) */
+		c += !gen_seen(opt.seed, (uint64_t)i) &&
+		     (gen_date(opt.seed, (uint64_t)i) + 30) / 86400 >= day0;
+	return c;
+}
+
 static int run_bigbox(void)
 {
 	struct sclient *sc = sc_new(0, 1);
@@ -2315,6 +2387,9 @@ static int run_bigbox(void)
 	if (thread && skip_thread)
 		fprintf(stderr, "bigbox: THREAD skipped (--skip)\n");
 	long expect_rare = opt.n > 0 ? gen_rare_count(opt.seed, opt.n) : -1;
+	long expect_from = opt.n > 0 ? gen_from_count(opt.seed, opt.n, BB_FROM_NEEDLE) : -1;
+	char since[32];
+	long expect_unseen = bb_unseen_since(since, sizeof(since));
 	fprintf(stderr, "bigbox: user %s mailbox %s, %d measured repetitions after one warm-up\n",
 		user_name(1), opt.mailbox, opt.reps);
 	if (!sort)
@@ -2347,6 +2422,16 @@ static int run_bigbox(void)
 		if (expect_rare >= 0 && (long)bb.search.n != expect_rare)
 			consistency_error("bigbox: SEARCH TEXT %s found %zu messages, expected %ld", opt.rare,
 					  bb.search.n, expect_rare);
+		bb.search.n = 0;
+		sc_run(sc, K_BB_SEARCH_FROM, false, "SEARCH FROM %s", BB_FROM_NEEDLE);
+		if (expect_from >= 0 && (long)bb.search.n != expect_from)
+			consistency_error("bigbox: SEARCH FROM %s found %zu messages, expected %ld",
+					  BB_FROM_NEEDLE, bb.search.n, expect_from);
+		bb.search.n = 0;
+		sc_run(sc, K_BB_SEARCH_UNSEEN, false, "SEARCH UNSEEN SINCE %s", since);
+		if (expect_unseen >= 0 && (long)bb.search.n != expect_unseen)
+			consistency_error("bigbox: SEARCH UNSEEN SINCE %s found %zu messages, expected %ld",
+					  since, bb.search.n, expect_unseen);
 		if (sort && !skip_sort) {
 			bb.sort_n = 0;
 			sc_run(sc, K_BB_SORT, false, "SORT (REVERSE DATE) UTF-8 ALL");

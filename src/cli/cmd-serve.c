@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "auth/userdb.h"
 #include "imap/imap-auth.h"
+#include "imap/imap-blob-queue.h"
 #include "imap/imap-news-post.h"
 #include "imap/imap-notify.h"
 #include "imap/imap-session.h"
@@ -224,6 +225,7 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	}
 	imap_auth_init(cfg);
 	imap_news_post_init(cfg);
+	imap_blob_queue_init();
 	imap_notify_init();
 	ctl_server_init(cfg);
 	/* After the sweep, whose handles commit the usual way. */
@@ -237,6 +239,7 @@ int cli_serve(struct petrel_config *cfg, int argc, char **argv)
 	int rc = server_run(cfg, listens, n, &hooks);
 	ctl_server_deinit();
 	imap_news_post_deinit();
+	imap_blob_queue_deinit();
 	imap_auth_deinit();
 	/* The workers are gone: nothing appends any more. */
 	store_fts_indexer_stop();

@@ -1,4 +1,5 @@
 #include "imap/imap-access.h"
+#include "imap/imap-blob-queue.h"
 #include "imap/imap-commands.h"
 #include "imap/imap-flags.h"
 #include "imap/imap-mailbox-name.h"
@@ -9,7 +10,6 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "net/conn.h"
-#include "store/store-ingest.h"
 
 #include <string.h>
 #include <strings.h>
@@ -26,8 +26,6 @@ struct append_msg {
 	size_t len;
 	bool literal8;             /* sent as ~{n} (RFC 3516) */
 	void *map;                 /* mmap of a literal file, or NULL */
-	struct store_blob *blob;
-	struct store_msg_meta meta;
 };
 
 static const char *const append_months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -129,29 +127,9 @@ static bool append_read_message(struct imap_cmd *cmd, size_t *i, struct append_m
 	return true;
 }
 
-static enum store_error append_write_blob(struct imap_session *s, struct append_msg *m,
-					  const char **error_r)
-{
-	struct store_blob_writer *w;
-	enum store_error err =
-		store_blob_writer_begin(s->cfg->data_dir, s->cfg->append_size, &w, error_r);
-	if (err != STORE_OK)
-		return err;
-	err = store_blob_writer_write(w, m->data, m->len, error_r);
-	if (err != STORE_OK) {
-		store_blob_writer_abort(&w);
-		return err;
-	}
-	err = store_blob_writer_finish(&w, &m->blob, error_r);
-	if (err != STORE_OK)
-		return err;
-	return store_ingest_meta(m->blob, s->cmd_arena, &m->meta, error_r);
-}
-
 static void append_release(struct append_msg *msgs, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		store_blob_free(&msgs[i].blob);
 		if (msgs[i].map != NULL)
 			munmap(msgs[i].map, msgs[i].len);
 	}
@@ -171,45 +149,93 @@ static void append_answer_ok(struct imap_cmd *cmd, uint32_t uidvalidity, const u
 	imap_seqset_free(&set);
 }
 
-/* Stores the parsed messages in one transaction (MULTIAPPEND is all or
- * nothing, RFC 3502 §6.3.11). */
-static void append_store(struct imap_cmd *cmd, const struct imap_mailbox *target,
-			 struct append_msg *msgs, size_t count)
+/* What APPEND keeps for the transaction while the bodies are written. */
+struct append_pending {
+	struct imap_mailbox mb;    /* strings from the command arena */
+	uint64_t mailbox_id;
+	struct append_msg *msgs;
+	size_t count;
+};
+
+/* Bodies linked into blobs/ for an append that failed go again (unless
+ * another message uses the same body). */
+static void append_release_linked(struct store_user *u, const struct imap_blob_part *parts,
+				  size_t count, struct arena *a)
 {
-	struct imap_session *s = cmd->session;
-	const char *error;
-	const struct imap_mailbox mb = *target;
-	struct store_user *u = mb.store;
-	struct store_mailbox_status st;
-	enum store_error err = store_mailbox_status(u, mb.ref.name, &st, &error);
-	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
-		/* RFC 9051 §6.3.12: the client may CREATE and try again. */
-		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+	const char **hashes = arena_alloc(a, (count ? count : 1) * sizeof(*hashes));
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		if (parts[i].blob != NULL)
+			hashes[n++] = store_blob_hash(parts[i].blob);
+	store_blobs_release(u, hashes, n);
+}
+
+/* Back on the worker with the bodies in place: stores the messages in one
+ * transaction (MULTIAPPEND is all or nothing, RFC 3502 §6.3.11). */
+static void append_commit(struct imap_cmd *cmd, const struct imap_blob_part *parts,
+			  size_t count, enum store_error err, const char *error, void *ctx)
+{
+	struct append_pending *p = ctx;
+	struct store_user *u = imap_session_store_of(cmd->session, p->mb.ref.owner, &error);
+	if (u == NULL) {
+		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
+		return;
+	}
+	if (err != STORE_OK) {
+		append_release_linked(u, parts, count, cmd->arena);
+		imap_mailbox_answer_store_error(cmd, err, error);
 		return;
 	}
 	struct store_append *apps = arena_zalloc(cmd->arena, count * sizeof(*apps));
-	for (size_t i = 0; err == STORE_OK && i < count; i++) {
-		/* RFC 4314 §4: flags without their right are dropped. */
-		imap_flags_filter(&msgs[i].flags, mb.rights);
-		err = append_write_blob(s, &msgs[i], &error);
+	for (size_t i = 0; i < count; i++) {
+		const struct append_msg *m = &p->msgs[i];
 		apps[i] = (struct store_append){
-			.blob = msgs[i].blob, .flags = msgs[i].flags.flags,
-			.keywords = msgs[i].flags.keywords,
-			.keyword_count = msgs[i].flags.keyword_count,
-			.internal_date = msgs[i].has_date ? msgs[i].date : (int64_t)time(NULL),
-			.tz_offset_min = msgs[i].has_date ? msgs[i].tz_offset_min : 0,
-			.meta = &msgs[i].meta,
+			.blob = parts[i].blob, .flags = m->flags.flags,
+			.keywords = m->flags.keywords, .keyword_count = m->flags.keyword_count,
+			.internal_date = m->has_date ? m->date : (int64_t)time(NULL),
+			.tz_offset_min = m->has_date ? m->tz_offset_min : 0,
+			.meta = &parts[i].meta,
 		};
 	}
 	uint32_t uidvalidity;
 	uint32_t *uids = arena_alloc(cmd->arena, count * sizeof(*uids));
-	if (err == STORE_OK)
-		err = store_msg_append(u, st.id, apps, count, &uidvalidity, uids, &error);
+	err = store_msg_append(u, p->mailbox_id, apps, count, &uidvalidity, uids, &error);
 	if (err != STORE_OK) {
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return;
 	}
 	append_answer_ok(cmd, uidvalidity, uids, count);
+}
+
+/* Checks the target, then writes the bodies off the event loop
+ * (imap-blob-queue.h); append_commit stores them. */
+static enum imap_cmd_result append_store(struct imap_cmd *cmd, const struct imap_mailbox *target,
+					 struct append_msg *msgs, size_t count)
+{
+	const char *error;
+	struct store_user *u = target->store;
+	struct store_mailbox_status st;
+	enum store_error err = store_mailbox_status(u, target->ref.name, &st, &error);
+	if (err == STORE_ERR_NONEXISTENT || (err == STORE_OK && st.noselect)) {
+		/* RFC 9051 §6.3.12: the client may CREATE and try again. */
+		imap_cmd_no(cmd, "TRYCREATE", "Mailbox does not exist");
+		return IMAP_CMD_DONE;
+	}
+	if (err != STORE_OK) {
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return IMAP_CMD_DONE;
+	}
+	struct append_pending *p = arena_zalloc(cmd->arena, sizeof(*p));
+	*p = (struct append_pending){ .mb = *target, .mailbox_id = st.id, .msgs = msgs,
+				      .count = count };
+	struct imap_blob_job *job = imap_blob_job_new(cmd, count, store_user_blobs_dir(u));
+	for (size_t i = 0; i < count; i++) {
+		/* RFC 4314 §4: flags without their right are dropped. */
+		imap_flags_filter(&msgs[i].flags, target->rights);
+		imap_blob_job_set(job, i, msgs[i].data, msgs[i].len, msgs[i].map);
+		msgs[i].map = NULL; /* the job's now */
+	}
+	return imap_blob_job_submit(job, append_commit, p);
 }
 
 /* APPEND into a news folder posts the article upstream (imap-news-post.h):
@@ -275,7 +301,7 @@ enum imap_cmd_result cmd_append(struct imap_cmd *cmd)
 		else if (!(mb.rights & STORE_RIGHT_INSERT))
 			imap_mailbox_answer_noperm(cmd, STORE_RIGHT_INSERT, mb.rights);
 		else
-			append_store(cmd, &mb, msgs, count);
+			result = append_store(cmd, &mb, msgs, count);
 	}
 	append_release(msgs, count);
 	return result;

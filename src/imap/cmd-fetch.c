@@ -6,12 +6,12 @@
 #include "imap/imap-qresync.h"
 #include "imap/imap-selected.h"
 #include "lib/arena.h"
+#include "lib/filebytes.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
 
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +20,10 @@
  * bodies costs no copy and no heap. */
 #define FETCH_COPY_MAX (16 * 1024)
 
-/* A message file mapped for one FETCH response, released when the last
- * queued reference to it has been written. */
+/* A message file's bytes (read or mapped) for one FETCH response,
+ * released when the last queued reference to them has been written. */
 struct fetch_map {
-	unsigned char *addr;
-	size_t len;
+	struct file_bytes bytes;
 	unsigned refs;
 };
 
@@ -60,8 +59,7 @@ static void fetch_map_release(const void *data, size_t len, void *arg)
 	(void)len;
 	if (--m->refs > 0)
 		return;
-	if (m->len > 0)
-		munmap(m->addr, m->len);
+	file_bytes_release(&m->bytes);
 	free(m);
 }
 
@@ -78,18 +76,13 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 		return false;
 	struct fetch_map *m = xcalloc(1, sizeof(*m));
 	m->refs = 1;
-	m->len = size;
-	if (size > 0) {
-		m->addr = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-		if (m->addr == MAP_FAILED) {
-			close(fd);
-			free(m);
-			return false;
-		}
-	} else {
-		m->addr = (unsigned char *)"";
-	}
+	int err;
+	bool ok = file_bytes_load(fd, size, &m->bytes, &err);
 	close(fd);
+	if (!ok) {
+		free(m);
+		return false;
+	}
 	fm->map = m;
 	return true;
 }
@@ -97,7 +90,7 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 static struct mime_part *fetch_tree(struct fetch_msg *fm)
 {
 	if (fm->root == NULL)
-		fm->root = mime_parse(fm->ctx->scratch, fm->map->addr, fm->map->len, NULL);
+		fm->root = mime_parse(fm->ctx->scratch, fm->map->bytes.data, fm->map->bytes.len, NULL);
 	return fm->root;
 }
 
@@ -153,16 +146,16 @@ static bool fetch_section(struct fetch_msg *fm, struct store_user *u,
 	struct buf filtered = BUF_INIT, name = BUF_INIT;
 	struct mime_section_data data;
 	buf_append_str(&name, it->response_name);
-	const unsigned char *base = fm->map->addr;
+	const unsigned char *base = fm->map->bytes.data;
 	bool from_map = true;
 	bool whole = it->section.path_len == 0 && it->section.text == MIME_SECTION_ALL;
 	bool found = true;
 	if (whole) {
 		data.start = 0;
-		data.end = fm->map->len;
+		data.end = fm->map->bytes.len;
 		data.filtered = false;
 	} else {
-		found = mime_section_fetch(fetch_tree(fm), base, fm->map->len, &it->section,
+		found = mime_section_fetch(fetch_tree(fm), base, fm->map->bytes.len, &it->section,
 					   &filtered, &data);
 	}
 	if (found && data.filtered) {
@@ -195,15 +188,15 @@ static bool fetch_binary(struct fetch_msg *fm, struct store_user *u,
 		return false;
 	struct mime_section_data data;
 	struct buf decoded = BUF_INIT, name = BUF_INIT;
-	const unsigned char *base = fm->map->addr;
-	uint64_t start = 0, end = fm->map->len;
+	const unsigned char *base = fm->map->bytes.data;
+	uint64_t start = 0, end = fm->map->bytes.len;
 	bool from_map = true;
 	if (it->section.path_len > 0) {
-		if (!mime_section_fetch(fetch_tree(fm), base, fm->map->len, &it->section, NULL,
+		if (!mime_section_fetch(fetch_tree(fm), base, fm->map->bytes.len, &it->section, NULL,
 					&data)) {
 			start = end = 0;
 		} else if (data.part->kind == MIME_PART_LEAF) {
-			enum mime_decode_result r = mime_part_decode(data.part, base, fm->map->len,
+			enum mime_decode_result r = mime_part_decode(data.part, base, fm->map->bytes.len,
 								     &decoded);
 			if (r != MIME_DECODE_OK) {
 				buf_free(&decoded);
@@ -267,9 +260,9 @@ static bool fetch_structure(struct fetch_msg *fm, struct store_user *u,
 	if (!fetch_map_open(fm, u))
 		return false;
 	if (kind == IMAP_FETCH_ENVELOPE)
-		mime_envelope_write(&fm->line, fm->map->addr, fm->map->len, fetch_tree(fm));
+		mime_envelope_write(&fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm));
 	else
-		mime_bodystructure_write(&fm->line, fm->map->addr, fm->map->len, fetch_tree(fm),
+		mime_bodystructure_write(&fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm),
 					 kind == IMAP_FETCH_BODYSTRUCTURE);
 	return true;
 }

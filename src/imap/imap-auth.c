@@ -41,7 +41,7 @@ void imap_auth_init(const struct petrel_config *cfg)
 		.fail_delay_ms = cfg->fail_delay_ms,
 	};
 	imap_auth_throttle = throttle_new(&set);
-	imap_auth_queue = workqueue_new(IMAP_AUTH_THREADS);
+	imap_auth_queue = workqueue_new(IMAP_AUTH_THREADS, "petrel-hash");
 }
 
 void imap_auth_deinit(void)

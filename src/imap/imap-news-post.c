@@ -44,7 +44,7 @@ struct news_post_job {
 void imap_news_post_init(const struct petrel_config *cfg)
 {
 	imap_news_post_cfg = cfg;
-	imap_news_post_queue = workqueue_new(IMAP_NEWS_POST_THREADS);
+	imap_news_post_queue = workqueue_new(IMAP_NEWS_POST_THREADS, "petrel-post");
 }
 
 void imap_news_post_deinit(void)

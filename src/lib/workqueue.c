@@ -41,7 +41,7 @@ static void *workqueue_thread(void *arg)
 	return NULL;
 }
 
-struct workqueue *workqueue_new(unsigned threads)
+struct workqueue *workqueue_new(unsigned threads, const char *name)
 {
 	struct workqueue *q = xcalloc(1, sizeof(*q));
 	pthread_mutex_init(&q->lock, NULL);
@@ -49,8 +49,11 @@ struct workqueue *workqueue_new(unsigned threads)
 	q->tail = &q->head;
 	q->nthreads = threads ? threads : 1;
 	q->threads = xcalloc(q->nthreads, sizeof(*q->threads));
-	for (unsigned i = 0; i < q->nthreads; i++)
+	for (unsigned i = 0; i < q->nthreads; i++) {
 		pthread_create(&q->threads[i], NULL, workqueue_thread, q);
+		/* Seen in top -H and /proc/PID/task/TID/comm (at most 15 bytes). */
+		pthread_setname_np(q->threads[i], name);
+	}
 	return q;
 }
 

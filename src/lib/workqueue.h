@@ -10,7 +10,8 @@
 
 struct workqueue;
 
-struct workqueue *workqueue_new(unsigned threads);
+/* name: the threads' name (at most 15 bytes), for top -H. */
+struct workqueue *workqueue_new(unsigned threads, const char *name);
 /* Queues run(arg). Safe from any thread. */
 void workqueue_submit(struct workqueue *q, void (*run)(void *arg), void *arg);
 /* Waits for queued jobs to finish, stops the threads, frees, *q = NULL. */

@@ -377,8 +377,12 @@ int server_run(const struct petrel_config *cfg, const struct server_listen *list
 		}
 	}
 	free(fds);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		pthread_create(&server_workers[i].thread, NULL, worker_main, &server_workers[i]);
+		char name[16];
+		snprintf(name, sizeof(name), "petrel-w%u", i % 10000u);
+		pthread_setname_np(server_workers[i].thread, name);
+	}
 	log_event(LOG_INFO, NULL, "started", "workers=%u pid=%ld", n, (long)getpid());
 
 	server_wait_for_signals();

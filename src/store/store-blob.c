@@ -3,6 +3,7 @@
  * blobs no message references. */
 
 #include "store/store-private.h"
+#include "store/store-sync.h"
 
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -344,27 +345,75 @@ void store_blob_free(struct store_blob **b)
 	*b = NULL;
 }
 
+static char *store_blob_path_in(const char *blobs_dir, const char *hash)
+{
+	size_t len = strlen(blobs_dir) + STORE_HASH_HEX_SIZE + 8;
+	char *path = xmalloc(len);
+	snprintf(path, len, "%s/%.2s/%s", blobs_dir, hash, hash);
+	return path;
+}
+
 char *store_blob_path(const struct store_user *u, const char *hash)
 {
-	size_t len = strlen(u->blobs_dir) + STORE_HASH_HEX_SIZE + 8;
-	char *path = xmalloc(len);
-	snprintf(path, len, "%s/%.2s/%s", u->blobs_dir, hash, hash);
-	return path;
+	return store_blob_path_in(u->blobs_dir, hash);
+}
+
+const char *store_user_blobs_dir(const struct store_user *u)
+{
+	return u->blobs_dir;
 }
 
 /* blobs/<xx>, created (and blobs/ synced so the new entry is durable) when
  * missing. */
-static bool store_blob_shard_ready(const struct store_user *u, const char *hash,
+static bool store_blob_shard_ready(const char *blobs_dir, const char *hash,
 				   char *shard, size_t shard_size,
 				   const char **error_r)
 {
-	snprintf(shard, shard_size, "%s/%.2s", u->blobs_dir, hash);
+	snprintf(shard, shard_size, "%s/%.2s", blobs_dir, hash);
 	if (mkdir(shard, 0700) == 0)
-		return store_fsync_dir(u->blobs_dir, error_r);
+		return store_fsync_dir(blobs_dir, error_r);
 	if (errno == EEXIST)
 		return true;
 	store_sys_fail("mkdir blob shard", shard, errno, error_r);
 	return false;
+}
+
+/* True when path is the very file store_blob_prelink linked and synced
+ * (not one an EXPUNGE released meanwhile and another append linked
+ * again: the tmp file keeps the inode alive, so its number is not reused). */
+static bool store_blob_is_prelinked(const char *path, const struct store_blob *blob)
+{
+	struct stat st;
+	return blob->prelinked && stat(path, &st) == 0 && st.st_dev == blob->dev &&
+	       st.st_ino == blob->ino;
+}
+
+enum store_error store_blob_prelink(const char *blobs_dir, struct store_blob *blob,
+				    const char **error_r)
+{
+	char shard[4096];
+	if (!store_blob_shard_ready(blobs_dir, blob->hash, shard, sizeof(shard), error_r))
+		return STORE_ERR_INTERNAL;
+	struct stat st;
+	if (stat(blob->tmp_path, &st) < 0)
+		return store_sys_fail("stat tmp blob", blob->tmp_path, errno, error_r);
+	char *path = store_blob_path_in(blobs_dir, blob->hash);
+	enum store_error err = STORE_OK;
+	if (link(blob->tmp_path, path) == 0) {
+		if (!store_fsync_dir(shard, error_r))
+			err = STORE_ERR_INTERNAL;
+		else {
+			blob->prelinked = true;
+			blob->dev = st.st_dev;
+			blob->ino = st.st_ino;
+		}
+	} else if (errno != EEXIST) {
+		/* EEXIST: the same body is stored already; the append syncs
+		 * its entry under the lock as usual. */
+		err = store_sys_fail("link blob", path, errno, error_r);
+	}
+	free(path);
+	return err;
 }
 
 enum store_error store_blob_publish(struct store_user *u,
@@ -372,15 +421,20 @@ enum store_error store_blob_publish(struct store_user *u,
 				    const char **error_r)
 {
 	char shard[4096];
-	if (!store_blob_shard_ready(u, blob->hash, shard, sizeof(shard), error_r))
+	if (!store_blob_shard_ready(u->blobs_dir, blob->hash, shard, sizeof(shard), error_r))
 		return STORE_ERR_INTERNAL;
 	char *path = store_blob_path(u, blob->hash);
 	enum store_error err = STORE_OK;
-	/* EEXIST: single-instance storage, the same body is already here
-	 * (and was made durable by whoever linked it). */
-	if (link(blob->tmp_path, path) < 0 && errno != EEXIST)
+	/* EEXIST: single-instance storage, the same body is already here.
+	 * Its entry is synced again unless store_blob_prelink made it: a
+	 * concurrent prelink of the same body may not have synced yet. A
+	 * link made now is a new entry (also when a prelinked one was
+	 * released meanwhile) and is synced. */
+	bool linked = link(blob->tmp_path, path) == 0;
+	if (!linked && errno != EEXIST)
 		err = store_sys_fail("link blob", path, errno, error_r);
-	else if (!store_fsync_dir(shard, error_r))
+	else if ((linked || !store_blob_is_prelinked(path, blob)) &&
+		 !store_fsync_dir(shard, error_r))
 		err = STORE_ERR_INTERNAL;
 	free(path);
 	return err;
@@ -408,15 +462,15 @@ int store_blob_referenced(struct store_user *u, const char *hash,
 
 /* Under the write lock: moves the blob out of blobs/ into tmp/ and returns
  * its new path (heap), or NULL if it was already gone or on failure. */
-static char *store_blob_retire(struct store_user *u, const char *hash)
+static char *store_blob_retire(const char *blobs_dir, const char *tmp_dir, const char *hash)
 {
-	char *path = store_blob_path(u, hash);
+	char *path = store_blob_path_in(blobs_dir, hash);
 	char unique[STORE_OBJECTID_SIZE];
 	store_objectid_new('g', unique);
-	size_t len = strlen(u->tmp_dir) + STORE_HASH_HEX_SIZE +
+	size_t len = strlen(tmp_dir) + STORE_HASH_HEX_SIZE +
 		STORE_OBJECTID_SIZE + 16;
 	char *gone = xmalloc(len);
-	snprintf(gone, len, "%s/gone.%s.%s", u->tmp_dir, hash, unique);
+	snprintf(gone, len, "%s/gone.%s.%s", tmp_dir, hash, unique);
 	if (rename(path, gone) < 0) {
 		const char *error;
 		if (errno != ENOENT)
@@ -431,6 +485,14 @@ static char *store_blob_retire(struct store_user *u, const char *hash)
 void store_blobs_release(struct store_user *u, const char *const *hashes,
 			 size_t count)
 {
+	if (count == 0 || store_sync_release_after(u, hashes, count))
+		return;
+	store_blobs_release_in(u, u->blobs_dir, u->tmp_dir, hashes, count);
+}
+
+void store_blobs_release_in(struct store_user *u, const char *blobs_dir, const char *tmp_dir,
+			    const char *const *hashes, size_t count)
+{
 	if (count == 0)
 		return;
 	char **retired = xcalloc(count, sizeof(*retired));
@@ -438,7 +500,7 @@ void store_blobs_release(struct store_user *u, const char *const *hashes,
 	enum store_error err = store_db_begin_write(u, &error);
 	for (size_t i = 0; i < count && err == STORE_OK; i++) {
 		if (store_blob_referenced(u, hashes[i], &err, &error) == 0)
-			retired[i] = store_blob_retire(u, hashes[i]);
+			retired[i] = store_blob_retire(blobs_dir, tmp_dir, hashes[i]);
 	}
 	if (err != STORE_OK)
 		store_db_rollback(u, err);

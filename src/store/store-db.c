@@ -2,6 +2,7 @@
  * statement cache and transactions. */
 
 #include "store/store-private.h"
+#include "store/store-fts.h"
 #include "store/store-sync.h"
 #include "store/store-view.h"
 
@@ -204,6 +205,30 @@ static const char store_schema_v5[] =
 	"UPDATE mailboxes SET expunge_log_rows ="
 	" (SELECT count(*) FROM expunged WHERE mailbox_id = mailboxes.id);";
 
+/* Version 6. The full-text index records in which column a trigram
+ * occurs but not where (detail=column): its postings shrink about five
+ * times and indexing is a third faster. A substring is then looked up as
+ * the AND of its trigrams (store_msg_search_text), a superset that SEARCH
+ * confirms against the text as it always has. The texts indexed so far
+ * wait again in email_text_pending, and the background indexer indexes
+ * them anew (searches scan them meanwhile, with the same answers).
+ * Removing a text from the index costs as much as adding it (FTS5 reads
+ * it again to find its postings), so an emails row deleted (an EXPUNGE's
+ * last copy) only notes its id in email_text_dead and the background
+ * indexer removes the text later; until then it matches no message, since
+ * ids are never reused (AUTOINCREMENT). */
+static const char store_schema_v6[] =
+	"INSERT INTO email_text_pending (email_id, headers, body)"
+	" SELECT rowid, headers, body FROM email_text;"
+	"DROP TABLE email_text;"
+	"CREATE VIRTUAL TABLE email_text USING fts5(headers, body,"
+	" tokenize = 'trigram', detail = column);"
+	"CREATE TABLE email_text_dead (email_id INTEGER PRIMARY KEY);"
+	"DROP TRIGGER emails_ad;"
+	"CREATE TRIGGER emails_ad AFTER DELETE ON emails BEGIN"
+	" INSERT OR IGNORE INTO email_text_dead (email_id) VALUES (OLD.id);"
+	" END;";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. A
  * release that changes the schema appends one entry; entries are never
  * edited once shipped. */
@@ -213,6 +238,7 @@ static const char *const store_migrations[] = {
 	store_schema_v3,
 	store_schema_v4,
 	store_schema_v5,
+	store_schema_v6,
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -378,7 +404,9 @@ enum store_error store_db_commit(struct store_user *u, const char **error_r)
 		return store_db_rollback(u, err);
 	}
 	/* Publishes the changes, now or once durable. */
-	return store_sync_commit_end(u, error_r);
+	enum store_error err = store_sync_commit_end(u, error_r);
+	store_fts_after_commit(u);
+	return err;
 }
 
 enum store_error store_db_rollback(struct store_user *u, enum store_error err)
@@ -387,6 +415,7 @@ enum store_error store_db_rollback(struct store_user *u, enum store_error err)
 	if (!sqlite3_get_autocommit(u->db))
 		sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
 	store_change_discard(u);
+	store_fts_after_rollback();
 	return err;
 }
 

@@ -60,7 +60,8 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-/* Set by store_fts_add when it puts a text aside, consumed after COMMIT. */
+/* Set by store_fts_add when it puts a text aside and by
+ * store_fts_note_dropped, consumed after COMMIT. */
 static __thread bool store_fts_put_aside;
 
 /* ---- Adding text ---- */
@@ -95,6 +96,12 @@ enum store_error store_fts_add(struct store_user *u, int64_t email_id, const cha
 	return err;
 }
 
+void store_fts_note_dropped(void)
+{
+	if (store_fts_deferred())
+		store_fts_put_aside = true;
+}
+
 void store_fts_after_commit(struct store_user *u)
 {
 	if (!store_fts_put_aside)
@@ -103,7 +110,40 @@ void store_fts_after_commit(struct store_user *u)
 	store_fts_indexer_enqueue(u->name);
 }
 
+void store_fts_after_rollback(void)
+{
+	store_fts_put_aside = false;
+}
+
 /* ---- Indexing waiting texts ---- */
+
+/* In a write transaction: removes the text of one deleted emails row
+ * from the index. *found_r false when none waits. */
+static enum store_error store_fts_remove_one(struct store_user *u, bool *found_r,
+					     const char **error_r)
+{
+	static const char sql_first[] = "SELECT email_id FROM email_text_dead LIMIT 1";
+	static const char sql_remove[] = "DELETE FROM email_text WHERE rowid = ?";
+	static const char sql_forget[] = "DELETE FROM email_text_dead WHERE email_id = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql_first, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	int64_t email_id = 0;
+	enum store_error err = STORE_OK;
+	int ret = store_db_int(u, st, &email_id, &err, error_r);
+	*found_r = ret == 1;
+	if (ret <= 0)
+		return ret < 0 ? err : STORE_OK;
+	const char *const steps[] = { sql_remove, sql_forget };
+	for (size_t i = 0; i < 2 && err == STORE_OK; i++) {
+		st = store_db_stmt(u, steps[i], error_r);
+		if (st == NULL)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, email_id);
+		err = store_db_step_done(u, st, "remove email text", error_r);
+	}
+	return err;
+}
 
 /* In a write transaction: moves the oldest waiting text into the index.
  * *found_r false when none waits. */
@@ -142,7 +182,8 @@ static enum store_error store_fts_index_one(struct store_user *u, bool *found_r,
 enum store_error store_fts_pending_count(struct store_user *u, uint64_t *count_r,
 					 const char **error_r)
 {
-	static const char sql[] = "SELECT count(*) FROM email_text_pending";
+	static const char sql[] = "SELECT (SELECT count(*) FROM email_text_pending)"
+				  " + (SELECT count(*) FROM email_text_dead)";
 	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
@@ -163,6 +204,8 @@ enum store_error store_fts_index_step(struct store_user *u, unsigned max_message
 	while (found && indexed < max_messages && err == STORE_OK) {
 		err = store_db_begin_write(u, error_r);
 		if (err == STORE_OK)
+			err = store_fts_remove_one(u, &found, error_r);
+		if (err == STORE_OK && !found)
 			err = store_fts_index_one(u, &found, error_r);
 		if (err != STORE_OK || !found)
 			store_db_rollback(u, err);
@@ -332,6 +375,8 @@ bool store_fts_indexer_start(const char *data_dir, unsigned delay_ms, const char
 	store_fts.delay_ms = delay_ms;
 	store_fts.stopping = false;
 	int rc = pthread_create(&store_fts.thread, NULL, store_fts_main, NULL);
+	if (rc == 0)
+		pthread_setname_np(store_fts.thread, "petrel-fts");
 	if (rc != 0) {
 		free(store_fts.data_dir);
 		store_fts.data_dir = NULL;

@@ -12,9 +12,15 @@
 enum store_error store_fts_add(struct store_user *u, int64_t email_id, const char *headers,
 			       const char *body, const char **error_r);
 
-/* After the COMMIT of a transaction that may have called store_fts_add:
- * queues u's texts for the background indexer when any were put aside in
- * this thread. Cheap otherwise. */
+/* In a write transaction that deleted emails rows: their texts wait in
+ * email_text_dead for the indexer to remove (schema version 6). */
+void store_fts_note_dropped(void);
+
+/* After every COMMIT (store_db_commit): queues u for the background
+ * indexer when this thread put texts aside or dropped emails rows in the
+ * transaction. Cheap otherwise. After a ROLLBACK, _after_rollback
+ * forgets them. */
 void store_fts_after_commit(struct store_user *u);
+void store_fts_after_rollback(void);
 
 #endif

@@ -7,12 +7,12 @@
 #include "mime/mime-digest.h"
 
 #include "lib/arena.h"
+#include "lib/filebytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <strings.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /* The zone of the Date: header the digest took its instant from (SEARCH
@@ -57,22 +57,17 @@ enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *
 				   struct store_msg_meta *meta_r, const char **error_r)
 {
 	struct mime_digest d;
-	if (blob->size == 0) {
-		/* mmap refuses empty files; an empty message has an empty digest. */
-		mime_digest_build(a, (const unsigned char *)"", 0, &d);
-		store_ingest_from_digest(a, &d, meta_r);
-		return STORE_OK;
-	}
 	int fd = open(blob->tmp_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return store_sys_fail("open blob for digest", blob->tmp_path, errno, error_r);
-	void *map = mmap(NULL, (size_t)blob->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	int saved = errno;
+	struct file_bytes bytes;
+	int err;
+	bool ok = file_bytes_load(fd, (size_t)blob->size, &bytes, &err);
 	close(fd);
-	if (map == MAP_FAILED)
-		return store_sys_fail("map blob for digest", blob->tmp_path, saved, error_r);
-	mime_digest_build(a, map, (size_t)blob->size, &d);
-	munmap(map, (size_t)blob->size);
+	if (!ok)
+		return store_sys_fail("read blob for digest", blob->tmp_path, err, error_r);
+	mime_digest_build(a, bytes.data, bytes.len, &d);
+	file_bytes_release(&bytes);
 	store_ingest_from_digest(a, &d, meta_r);
 	return STORE_OK;
 }

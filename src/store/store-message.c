@@ -6,6 +6,7 @@
 #include "store/store-fts.h"
 
 #include "lib/arena.h"
+#include "lib/buf.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -355,6 +356,8 @@ static enum store_error store_email_drop_unused(struct store_user *u,
 	int rc = sqlite3_step(st);
 	*hash_r = rc == SQLITE_ROW ? store_db_column_str(a, st, 0) : NULL;
 	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		store_fts_note_dropped();
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(u, rc, "drop email", error_r);
 	return STORE_OK;
@@ -589,8 +592,6 @@ enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 	} else {
 		store_db_rollback(u, err);
 	}
-	if (err == STORE_OK)
-		store_fts_after_commit(u);
 	if (err != STORE_OK) {
 		/* RFC 3502: nothing of a failed MULTIAPPEND stays; blobs
 		 * already linked and not used by others go again. */
@@ -1097,31 +1098,53 @@ static size_t store_utf8_chars(const char *s)
 	return n;
 }
 
-/* An FTS5 query matching needle as one phrase (a substring, with the
- * trigram tokenizer) in field. */
+/* Trigrams of a long needle looked up; any subset of them gives a
+ * superset of the messages, which SEARCH confirms. */
+#define STORE_FTS_MAX_TRIGRAMS 32
+
+/* Byte offsets of needle's characters (UTF-8 lead bytes), count in
+ * *count_r; the needle is valid UTF-8 (checked by the caller). */
+static size_t *store_utf8_offsets(struct arena *a, const char *needle, size_t *count_r)
+{
+	size_t len = strlen(needle), n = 0;
+	size_t *at = arena_alloc(a, (len + 1) * sizeof(*at));
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)needle[i] & 0xc0) != 0x80)
+			at[n++] = i;
+	at[n] = len;
+	*count_r = n;
+	return at;
+}
+
+/* An FTS5 query for the messages whose field holds needle (three
+ * characters or more): the index keeps no positions (schema version 6),
+ * so it asks for every trigram of the needle, up to
+ * STORE_FTS_MAX_TRIGRAMS spread over it, each one quoted. */
 static const char *store_fts_query(struct arena *a, enum store_text_field field,
 				   const char *needle)
 {
-	size_t len = strlen(needle);
-	char *quoted = arena_alloc(a, 2 * len + 3);
-	size_t n = 0;
-	quoted[n++] = '"';
-	for (size_t i = 0; i < len; i++) {
-		if (needle[i] == '"')
-			quoted[n++] = '"';
-		quoted[n++] = needle[i];
+	size_t chars;
+	const size_t *at = store_utf8_offsets(a, needle, &chars);
+	size_t trigrams = chars - 2;
+	size_t take = trigrams < STORE_FTS_MAX_TRIGRAMS ? trigrams : STORE_FTS_MAX_TRIGRAMS;
+	struct buf q = BUF_INIT;
+	buf_append_str(&q, field == STORE_TEXT_HEADERS ? "headers : ("
+			   : field == STORE_TEXT_BODY  ? "body : ("
+						       : "(");
+	for (size_t k = 0; k < take; k++) {
+		size_t t = take > 1 ? k * (trigrams - 1) / (take - 1) : 0;
+		buf_append_str(&q, k > 0 ? " AND \"" : "\"");
+		for (size_t i = at[t]; i < at[t + 3]; i++) {
+			if (needle[i] == '"')
+				buf_append_char(&q, '"');
+			buf_append_char(&q, needle[i]);
+		}
+		buf_append_char(&q, '"');
 	}
-	quoted[n++] = '"';
-	quoted[n] = '\0';
-	switch (field) {
-	case STORE_TEXT_HEADERS:
-		return arena_printf(a, "headers : %s", quoted);
-	case STORE_TEXT_BODY:
-		return arena_printf(a, "body : %s", quoted);
-	case STORE_TEXT_ANY:
-		break;
-	}
-	return quoted;
+	buf_append_char(&q, ')');
+	const char *query = arena_strdup(a, buf_cstr(&q));
+	buf_free(&q);
+	return query;
 }
 
 enum store_error store_msg_search_text(struct store_user *u,

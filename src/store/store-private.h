@@ -8,11 +8,17 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <sys/types.h>
 
 struct store_blob {
 	char *tmp_path;                  /* heap; unlinked by store_blob_free */
 	char hash[STORE_HASH_HEX_SIZE];
 	uint64_t size;
+	/* store_blob_prelink linked this file into blobs/ and synced the
+	 * entry: the file there with this device and inode needs no sync. */
+	bool prelinked;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct store_pending_change {
@@ -41,6 +47,8 @@ struct store_user {
 	 * the change hook after COMMIT. */
 	struct store_pending_change *pending;
 	size_t pending_count, pending_cap;
+	/* Sync-behind's hooks on this connection (store-sync.c), or NULL. */
+	struct store_sync_handle *sync;
 };
 
 /* ---- Errors (store-error.c) ---- */
@@ -246,13 +254,10 @@ char *store_blob_path(const struct store_user *u, const char *hash);
 enum store_error store_blob_publish(struct store_user *u,
 				    const struct store_blob *blob,
 				    const char **error_r);
-/* After COMMIT: removes blobs whose hash no email row references. They are
- * renamed into tmp/ under the write lock, so no APPEND can be linking the
- * same hash meanwhile, and unlinked after it (freeing blocks can be slow).
- * Failures are logged, not returned: a left-over file is an orphan the
- * next sweep (or tmp clean) removes. */
-void store_blobs_release(struct store_user *u, const char *const *hashes,
-			 size_t count);
+/* store_blobs_release's work, on u's connection, for a store whose blobs/
+ * and tmp/ are given (the sync job's own connection has neither). */
+void store_blobs_release_in(struct store_user *u, const char *blobs_dir, const char *tmp_dir,
+			    const char *const *hashes, size_t count);
 /* -1 error (*err_r set), 0 no email row has hash, 1 one has. */
 int store_blob_referenced(struct store_user *u, const char *hash,
 			  enum store_error *err_r, const char **error_r);

@@ -27,9 +27,9 @@
  *    PASSIVE checkpoint on the sync thread's own connection instead;
  *  - change notifications are handed to the hook only once the change is
  *    durable (see store_sync_publish_after);
- *  - a commit that deleted an emails row waits for its sync in the
- *    committing thread (store_sync_commit_end): the caller unlinks the
- *    blobs next, and that must not reach the disk before the commit does.
+ *  - the blobs of emails rows a commit deleted are released by the job
+ *    once that commit is durable (store_sync_release_after): an unlink
+ *    must not reach the disk before the commit does.
  *
  * A failed fdatasync is sticky for that database: after EIO the kernel may
  * have dropped the dirty pages and a later fdatasync would report success
@@ -93,6 +93,7 @@ struct store_sync_db {
 struct store_sync_handle {
 	struct store_sync_db *db;
 	bool dropped_email;                /* the open transaction deleted an emails row */
+	uint64_t release_seq;              /* the last COMMIT, if it deleted one */
 };
 
 struct store_sync_mark {
@@ -337,36 +338,6 @@ bool store_sync_request(struct store_sync_ticket **ticket, store_sync_done_t *do
 	return true;
 }
 
-struct store_sync_blocking {
-	bool finished;
-	bool durable;
-};
-
-static void store_sync_blocking_done(bool durable, void *context)
-{
-	struct store_sync_blocking *b = context;
-	pthread_mutex_lock(&store_sync.lock);
-	b->finished = true;
-	b->durable = durable;
-	pthread_cond_broadcast(&store_sync.changed);
-	pthread_mutex_unlock(&store_sync.lock);
-}
-
-/* Blocks the calling thread until commit seq of db is durable. */
-static bool store_sync_wait_blocking(struct store_sync_db *db, uint64_t seq)
-{
-	struct store_sync_blocking b = { 0 };
-	pthread_mutex_lock(&store_sync.lock);
-	if (store_sync_wait_locked(db, seq, store_sync_blocking_done, &b)) {
-		while (!b.finished)
-			pthread_cond_wait(&store_sync.changed, &store_sync.lock);
-	} else {
-		b.durable = true;
-	}
-	pthread_mutex_unlock(&store_sync.lock);
-	return b.durable;
-}
-
 /* ---- The sync threads ---- */
 
 /* Tests only: while the file named by PETREL_TEST_SYNC_GATE exists, no
@@ -588,6 +559,58 @@ static bool store_sync_publish_after(struct store_user *u, struct store_sync_db 
 	return true;
 }
 
+/* ---- Blobs released after durability ---- */
+
+struct store_sync_release {
+	struct store_sync_db *db;
+	char *blobs_dir;
+	char *tmp_dir;
+	size_t count;
+	char *hashes[];
+};
+
+static void store_sync_release_free(struct store_sync_release *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		free(r->hashes[i]);
+	free(r->blobs_dir);
+	free(r->tmp_dir);
+	free(r);
+}
+
+/* On the database's job, after the sync. */
+static void store_sync_release_run(bool durable, void *context)
+{
+	struct store_sync_release *r = context;
+	struct store_user *pu = durable ? store_sync_pool_user(r->db) : NULL;
+	if (pu != NULL)
+		store_blobs_release_in(pu, r->blobs_dir, r->tmp_dir,
+				       (const char *const *)r->hashes, r->count);
+	store_sync_release_free(r);
+}
+
+bool store_sync_release_after(struct store_user *u, const char *const *hashes, size_t count)
+{
+	struct store_sync_handle *h = u->sync;
+	if (h == NULL || h->release_seq == 0)
+		return false;
+	uint64_t seq = h->release_seq;
+	h->release_seq = 0;
+	struct store_sync_release *r = xmalloc(sizeof(*r) + count * sizeof(r->hashes[0]));
+	r->db = h->db;
+	r->blobs_dir = xstrdup(u->blobs_dir);
+	r->tmp_dir = xstrdup(u->tmp_dir);
+	r->count = count;
+	for (size_t i = 0; i < count; i++)
+		r->hashes[i] = xstrdup(hashes[i]);
+	pthread_mutex_lock(&store_sync.lock);
+	bool queued = store_sync_wait_locked(h->db, seq, store_sync_release_run, r);
+	pthread_mutex_unlock(&store_sync.lock);
+	if (!queued)
+		store_sync_release_free(r);
+	return queued;
+}
+
 /* ---- Hooks on each handle's connection ---- */
 
 /* After every COMMIT, on the committing thread, write lock released. */
@@ -647,6 +670,7 @@ enum store_error store_sync_attach(struct store_user *u, const char *path,
 	/* Replaces SQLite's automatic checkpoint (itself a WAL hook). */
 	sqlite3_wal_hook(u->db, store_sync_wal_hook, h);
 	sqlite3_update_hook(u->db, store_sync_update_hook, h);
+	u->sync = h;
 	sqlite3_rollback_hook(u->db, store_sync_rollback_hook, h);
 	return STORE_OK;
 }
@@ -655,6 +679,7 @@ void store_sync_detach(struct store_user *u)
 {
 	/* The update hook's previous argument is the handle's context. */
 	struct store_sync_handle *h = sqlite3_update_hook(u->db, NULL, NULL);
+	u->sync = NULL;
 	if (h == NULL)
 		return;
 	sqlite3_wal_hook(u->db, NULL, NULL);
@@ -672,6 +697,7 @@ void store_sync_commit_begin(void)
 
 enum store_error store_sync_commit_end(struct store_user *u, const char **error_r)
 {
+	(void)error_r;
 	struct store_sync_handle *h = store_sync_last_handle;
 	store_sync_last_handle = NULL;
 	if (h == NULL) {
@@ -681,15 +707,10 @@ enum store_error store_sync_commit_end(struct store_user *u, const char **error_
 	}
 	if (u->pending_count == 0 || !store_sync_publish_after(u, h->db, store_sync_last_seq))
 		store_change_publish(u);
-	if (!h->dropped_email)
-		return STORE_OK;
+	/* The caller releases the blobs of the dropped rows next
+	 * (store_sync_release_after). */
+	h->release_seq = h->dropped_email ? store_sync_last_seq : 0;
 	h->dropped_email = false;
-	/* The caller unlinks the blobs of the dropped rows next. Were that
-	 * durable before the commit, a power failure could bring the rows back
-	 * without their files: wait here (rare: an EXPUNGE's last copy). */
-	if (!store_sync_wait_blocking(h->db, store_sync_last_seq))
-		return store_fail(STORE_ERR_INTERNAL, error_r,
-				  "Internal error in the mail store (sync)");
 	return STORE_OK;
 }
 
@@ -700,7 +721,7 @@ void store_sync_behind_start(unsigned threads)
 	const char *gate = getenv("PETREL_TEST_SYNC_GATE");
 	store_sync.gate = gate != NULL && gate[0] != '\0' ? xstrdup(gate) : NULL;
 	pthread_once(&store_sync_key_once, store_sync_key_make);
-	store_sync.queue = workqueue_new(threads);
+	store_sync.queue = workqueue_new(threads, "petrel-sync");
 	atomic_store(&store_sync_active, true);
 }
 

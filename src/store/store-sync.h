@@ -16,10 +16,17 @@ enum store_error store_sync_attach(struct store_user *u, const char *path,
 void store_sync_detach(struct store_user *u);
 
 /* Around COMMIT (store_db_commit): _end publishes u's pending changes, at
- * once or, in sync-behind mode, once the commit is durable; after a commit
- * that deleted emails rows it waits until the commit is durable, because
- * the caller unlinks their blobs next. INTERNAL if that sync failed. */
+ * once or, in sync-behind mode, once the commit is durable. */
 void store_sync_commit_begin(void);
 enum store_error store_sync_commit_end(struct store_user *u, const char **error_r);
 
+/* After a commit that deleted emails rows the caller unlinks their blobs
+ * (store_blobs_release). Were that durable before the commit, a power
+ * failure could bring the rows back without their files, so in
+ * sync-behind mode the release is handed to the database's sync job and
+ * runs there, on its own connection, once the commit is durable (never,
+ * if the sync fails: the files are then orphans for the next sweep).
+ * True when taken; false when u's last commit dropped no emails row or is
+ * durable already (release at once). */
+bool store_sync_release_after(struct store_user *u, const char *const *hashes, size_t count);
 #endif

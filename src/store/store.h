@@ -260,6 +260,26 @@ enum store_error store_blob_import(const char *data_dir, const char *path,
 				   uint64_t max_size, struct store_blob **blob_r,
 				   const char **error_r);
 
+/* Links a finished blob into blobs_dir (store_user_blobs_dir of the user
+ * it is for) and makes the entry durable, on any thread and without the
+ * user's write lock, so that the append that follows finds it in place
+ * and does not wait for the disk while it holds the lock. The blob stays
+ * unreferenced until that append commits: an EXPUNGE meanwhile may
+ * release the file (the append then links it again), a crash leaves it
+ * to the orphan sweep. */
+enum store_error store_blob_prelink(const char *blobs_dir, struct store_blob *blob,
+				    const char **error_r);
+/* The user's blobs/ directory, for store_blob_prelink (owned by u). */
+const char *store_user_blobs_dir(const struct store_user *u);
+/* After COMMIT, or after an append whose bodies store_blob_prelink linked
+ * failed: removes blobs whose hash no email row references. They are
+ * renamed into tmp/ under the write lock, so no APPEND can be linking the
+ * same hash meanwhile, and unlinked after it (freeing blocks can be slow).
+ * Failures are logged, not returned: a left-over file is an orphan the
+ * next sweep (or tmp clean) removes. */
+void store_blobs_release(struct store_user *u, const char *const *hashes,
+			 size_t count);
+
 /* Hex SHA-256 of the normalised body (owned by b). */
 const char *store_blob_hash(const struct store_blob *b);
 /* Size in bytes of the normalised body (= RFC822.SIZE). */
@@ -673,9 +693,11 @@ enum store_text_field {
  * a) of the mailbox's messages whose field contains needle as a
  * case-insensitive substring. Answers only what the index can: needle must
  * be at least 3 characters (INVALID otherwise; the caller scans with
- * STORE_MSG_WANT_TEXT instead). The answer is a superset: messages whose
- * text is not indexed yet (store_fts_indexer_start) are always in it, so
- * a caller must confirm each UID by scanning its text. */
+ * STORE_MSG_WANT_TEXT instead). The answer is a superset: the index knows
+ * which trigrams a text holds but not where, so a text holding every
+ * trigram of needle apart matches too, and messages whose text is not
+ * indexed yet (store_fts_indexer_start) are always in it; a caller must
+ * confirm each UID by scanning its text. */
 enum store_error store_msg_search_text(struct store_user *u,
 				       uint64_t mailbox_id,
 				       enum store_text_field field,
@@ -1035,12 +1057,13 @@ void store_fts_indexer_stop(void);
  * No-op without the indexer. */
 void store_fts_indexer_enqueue(const char *user);
 
-/* Indexes up to max_messages waiting texts of u, one write transaction
- * each, oldest first. *indexed_r (may be NULL) is how many were indexed,
+/* Removes the texts of deleted messages from the index, then indexes
+ * waiting texts of u, oldest first: up to max_messages in all, one write
+ * transaction each. *indexed_r (may be NULL) is how many were done,
  * *more_r whether texts still wait. */
 enum store_error store_fts_index_step(struct store_user *u, unsigned max_messages,
 				      unsigned *indexed_r, bool *more_r, const char **error_r);
-/* How many texts of u wait for indexing. */
+/* How many texts of u wait to be indexed or removed from the index. */
 enum store_error store_fts_pending_count(struct store_user *u, uint64_t *count_r,
 					 const char **error_r);
 

@@ -259,8 +259,13 @@ static void test_v1_store_is_migrated(void)
 	sqlite3 *db;
 	TEST_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	/* Back to the version 1 schema: its tables and its triggers (what
-	 * versions 5, 4, 3 and 2 added goes, newest first). */
+	 * versions 6, 5, 4, 3 and 2 added goes, newest first). */
 	TEST_CHECK_INT(sqlite3_exec(db,
+		"DROP TRIGGER emails_ad;"
+		"DROP TABLE email_text_dead;"
+		"CREATE TRIGGER emails_ad AFTER DELETE ON emails BEGIN"
+		" DELETE FROM email_text WHERE rowid = OLD.id;"
+		" END;"
 		"DROP TRIGGER emails_ad_pending;"
 		"DROP TABLE email_text_pending;"
 		"ALTER TABLE expunged DROP COLUMN expunged_at;"
