@@ -49,6 +49,7 @@ struct fetch_msg {
 	struct store_msg msg;
 	struct fetch_map *map;
 	struct mime_part *root;
+	struct mime_part *top;      /* the root's header only (fetch_top) */
 	struct buf line;
 };
 
@@ -70,14 +71,19 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 	int fd;
 	uint64_t size;
 	const char *error;
-	struct imap_session *s = fm->cmd->session;
-	if (store_msg_open_blob(u, s->selected->mailbox_id, fm->msg.uid, &fd, &size, &error) !=
-	    STORE_OK)
+	/* The row read for this message names its body (fetch_get_msg reads
+	 * the whole row whenever a body is wanted). */
+	enum store_error err =
+		fm->msg.hash[0] != '\0'
+			? store_blob_open(u, fm->msg.hash, &fd, &size, &error)
+			: store_msg_open_blob(u, fm->cmd->session->selected->mailbox_id, fm->msg.uid,
+					      &fd, &size, &error);
+	if (err != STORE_OK)
 		return false;
 	struct fetch_map *m = xcalloc(1, sizeof(*m));
 	m->refs = 1;
-	int err;
-	bool ok = file_bytes_load(fd, size, &m->bytes, &err);
+	int load_errno;
+	bool ok = file_bytes_load(fd, size, &m->bytes, &load_errno);
 	close(fd);
 	if (!ok) {
 		free(m);
@@ -92,6 +98,20 @@ static struct mime_part *fetch_tree(struct fetch_msg *fm)
 	if (fm->root == NULL)
 		fm->root = mime_parse(fm->ctx->scratch, fm->map->bytes.data, fm->map->bytes.len, NULL);
 	return fm->root;
+}
+
+/* For the message's own HEADER, HEADER.FIELDS and TEXT, which need only
+ * where its header ends: the root parsed without descending into its
+ * parts (header fetches are the commonest FETCH of a mail client). */
+static struct mime_part *fetch_top(struct fetch_msg *fm)
+{
+	static const struct mime_limits top_only = { .max_depth = 0, .max_parts = 1 };
+	if (fm->root != NULL)
+		return fm->root;
+	if (fm->top == NULL)
+		fm->top = mime_parse(fm->ctx->scratch, fm->map->bytes.data, fm->map->bytes.len,
+				     &top_only);
+	return fm->top;
 }
 
 /* Writes what is assembled so far, then data as a literal body: copied
@@ -155,8 +175,9 @@ static bool fetch_section(struct fetch_msg *fm, struct store_user *u,
 		data.end = fm->map->bytes.len;
 		data.filtered = false;
 	} else {
-		found = mime_section_fetch(fetch_tree(fm), base, fm->map->bytes.len, &it->section,
-					   &filtered, &data);
+		struct mime_part *root = it->section.path_len == 0 ? fetch_top(fm) : fetch_tree(fm);
+		found = mime_section_fetch(root, base, fm->map->bytes.len, &it->section, &filtered,
+					   &data);
 	}
 	if (found && data.filtered) {
 		base = filtered.data ? filtered.data : (const unsigned char *)"";

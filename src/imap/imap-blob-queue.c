@@ -8,6 +8,7 @@
 #include "net/server.h"
 #include "store/store-ingest.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +29,10 @@ struct imap_blob_input {
 
 struct imap_blob_job {
 	struct imap_cmd *cmd;      /* NULL once the session has gone */
+	/* Set with cmd = NULL, read by the pool thread: a job whose session
+	 * has gone is freed there, never posted to a worker that may be
+	 * gone too (shutdown aborts every session before a worker ends). */
+	atomic_bool abandoned;
 	struct worker *worker;
 	imap_blob_done_fn *done;
 	void *ctx;
@@ -148,7 +153,10 @@ static void imap_blob_job_run(void *arg)
 		job->err = imap_blob_write(job, i, &error);
 	if (job->err != STORE_OK)
 		job->error = xstrdup(error != NULL ? error : "Cannot store the message");
-	worker_post(job->worker, imap_blob_job_returned, job);
+	if (atomic_load(&job->abandoned))
+		imap_blob_job_free(job);
+	else
+		worker_post(job->worker, imap_blob_job_returned, job);
 }
 
 /* The session goes while the bodies are written: they are finished and
@@ -158,6 +166,7 @@ static void imap_blob_job_abort(struct imap_cmd *cmd)
 {
 	struct imap_blob_job *job = cmd->ctx;
 	job->cmd = NULL;
+	atomic_store(&job->abandoned, true);
 }
 
 enum imap_cmd_result imap_blob_job_submit(struct imap_blob_job *job, imap_blob_done_fn *done,

@@ -7,10 +7,12 @@
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
 
 #include <string.h>
+#include <strings.h>
 
 static const struct {
 	uint32_t bit;
@@ -588,6 +590,33 @@ static void imap_selected_claim_new(struct imap_selected *sel, struct store_user
 		imap_share.status.recent = 0;
 }
 
+/* How long a session may go without reading its mailbox again when no
+ * commit was made on the database in this process: the longest a change
+ * by another process (petrel deliver) waits for a command to show it. */
+#define IMAP_SELECTED_RECHECK_MS 1000
+
+/* NOOP, CHECK and IDLE ask for news (RFC 9051 §6.1.2 and §6.3.13, RFC
+ * 3501 §6.4.1): they always read the mailbox. */
+static bool imap_selected_polled(const struct imap_session *s)
+{
+	const struct imap_cmd *cmd = s->cmd;
+	return cmd == NULL || strcasecmp(cmd->name, "NOOP") == 0 ||
+	       strcasecmp(cmd->name, "CHECK") == 0 || strcasecmp(cmd->name, "IDLE") == 0;
+}
+
+/* True when nothing can have changed since the last read: no commit on
+ * the database in this process, not long ago, and no expunge waiting to
+ * be announced. Every command ends with a sync; this spares most of them
+ * the read. */
+static bool imap_selected_unchanged(const struct imap_session *s, uint64_t seq, uint64_t now,
+				    bool allow_expunge)
+{
+	const struct imap_selected *sel = s->selected;
+	return seq != 0 && seq == sel->read_seq && now - sel->read_ms < IMAP_SELECTED_RECHECK_MS &&
+	       !(allow_expunge && !imap_seqset_is_empty(&sel->pending_expunge)) &&
+	       !imap_selected_polled(s);
+}
+
 void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct imap_selected *sel = s->selected;
@@ -600,10 +629,19 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 	struct store_user *u = imap_selected_store(s, &error);
 	if (u == NULL)
 		return;
+	/* Sampled before the read: a commit during it is seen next time. */
+	uint64_t seq = store_user_commit_seq(u);
+	uint64_t now = time_mono_ms();
+	if (imap_selected_unchanged(s, seq, now, allow_expunge))
+		return;
 	struct store_mailbox_status st;
 	struct store_changes own;
 	const struct store_changes *ch;
 	int ret = imap_selected_read(s, u, &st, &ch, &own);
+	if (ret > 0) {
+		sel->read_seq = seq;
+		sel->read_ms = now;
+	}
 	if (ret == 0) {
 		/* Deleted by another session: every message is gone. */
 		if (allow_expunge && sel->count > 0)

@@ -44,6 +44,10 @@ struct imap_selected {
 	bool keywords_changed;
 	/* SEARCHRES (RFC 5182): the last SEARCH ... SAVE result, as UIDs. */
 	struct imap_seqset saved;
+	/* When the mailbox was last read for changes (imap_selected_sync):
+	 * the store's commit number then, and the time. */
+	uint64_t read_seq;
+	uint64_t read_ms;
 };
 
 /* The selected mailbox's store (imap_session_store_of its owner), with

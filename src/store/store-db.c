@@ -378,27 +378,59 @@ static void store_db_reset_all(struct store_user *u)
 	 * other handles' commits from this one. */
 	for (sqlite3_stmt *st = sqlite3_next_stmt(u->db, NULL); st != NULL;
 	     st = sqlite3_next_stmt(u->db, st))
-		sqlite3_reset(st);
+		if (sqlite3_stmt_busy(st))
+			sqlite3_reset(st);
+}
+
+/* BEGIN, COMMIT and ROLLBACK run from the handle's prepared statements:
+ * parsing them for every transaction (sqlite3_exec) cost more than the
+ * statements of a short one. */
+static const char store_sql_begin[] = "BEGIN";
+static const char store_sql_begin_immediate[] = "BEGIN IMMEDIATE";
+static const char store_sql_commit[] = "COMMIT";
+static const char store_sql_rollback[] = "ROLLBACK";
+
+static int store_db_run(struct store_user *u, const char *sql)
+{
+	const char *error;
+	sqlite3_stmt *st = store_db_stmt(u, sql, &error);
+	if (st == NULL)
+		return SQLITE_ERROR;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static enum store_error store_db_begin(struct store_user *u, const char *sql,
+				       const char **error_r)
+{
+	int rc = store_db_run(u, sql);
+	if (rc != SQLITE_OK)
+		return store_db_fail(u, rc, sql, error_r);
+	return STORE_OK;
 }
 
 enum store_error store_db_begin_write(struct store_user *u,
 				      const char **error_r)
 {
 	store_change_discard(u);
-	return store_db_exec(u, "BEGIN IMMEDIATE", error_r);
+	store_sync_writer_waits(u, true);
+	enum store_error err = store_db_begin(u, store_sql_begin_immediate, error_r);
+	store_sync_writer_waits(u, false);
+	return err;
 }
 
 enum store_error store_db_begin_read(struct store_user *u,
 				     const char **error_r)
 {
-	return store_db_exec(u, "BEGIN", error_r);
+	return store_db_begin(u, store_sql_begin, error_r);
 }
 
 enum store_error store_db_commit(struct store_user *u, const char **error_r)
 {
 	store_db_reset_all(u);
 	store_sync_commit_begin();
-	int rc = sqlite3_exec(u->db, "COMMIT", NULL, NULL, NULL);
+	int rc = store_db_run(u, store_sql_commit);
 	if (rc != SQLITE_OK) {
 		enum store_error err = store_db_fail(u, rc, "commit", error_r);
 		return store_db_rollback(u, err);
@@ -413,7 +445,7 @@ enum store_error store_db_rollback(struct store_user *u, enum store_error err)
 {
 	store_db_reset_all(u);
 	if (!sqlite3_get_autocommit(u->db))
-		sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)store_db_run(u, store_sql_rollback);
 	store_change_discard(u);
 	store_fts_after_rollback();
 	return err;

@@ -1,18 +1,22 @@
 /* Full-text indexing off the write path (store.h, "background full-text
  * indexing").
  *
- * FTS5 with the trigram tokenizer spends about 0.3 µs per byte of text on
- * an INSERT (a 2 MB text: ~0.6 s), all of it under the user's write lock.
+ * FTS5 with the trigram tokenizer spends about 0.2 µs per byte of text on
+ * an INSERT (a 2 MB text: ~0.4 s), all of it under the user's write lock.
  * Inside APPEND that is the answer's latency, and inside a worker it stops
- * every session of the worker. So while the indexer runs, APPEND writes the
- * text into email_text_pending (a plain table: as cheap as writing the
- * bytes) and the indexer thread, with handles of its own, moves one text at
- * a time into email_text, each in its own short write transaction.
+ * every session of the worker. So while the indexer runs, APPEND only notes
+ * the message's id in email_text_pending, and the indexer thread, with
+ * handles of its own, derives the text from the body file again
+ * (store_ingest_text) and adds it to email_text, one message per short
+ * write transaction. (Rows of schema 5, and those the migration to 6 put
+ * back, carry their text and are moved as they are.) Removing an expunged
+ * message's text costs as much, so that waits in email_text_dead for the
+ * same thread.
  *
  * Searching stays exact meanwhile: store_msg_search_text adds every
  * message whose text waits to the candidates it returns, and its callers
  * confirm candidates by scanning the text, which store_msg_get reads from
- * whichever table holds it.
+ * the index or derives from the body.
  *
  * The queue holds user names (each at most once) with the time they are
  * due; it is bounded by the number of users with waiting texts. A user
@@ -20,7 +24,10 @@
  * behind the others. */
 
 #include "store/store-fts.h"
+#include "store/store-ingest.h"
+#include "store/store-sync.h"
 
+#include "lib/arena.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
@@ -87,8 +94,11 @@ enum store_error store_fts_add(struct store_user *u, int64_t email_id, const cha
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, email_id);
-	store_db_bind_text(st, 2, headers);
-	store_db_bind_text(st, 3, body);
+	/* Put aside without a copy: the indexer derives the text from the
+	 * body file again (store_ingest_text), so the delivery does not
+	 * write it a second time, into the WAL, before it is acknowledged. */
+	store_db_bind_text(st, 2, defer ? NULL : headers);
+	store_db_bind_text(st, 3, defer ? NULL : body);
 	enum store_error err = store_db_step_done(u, st, defer ? "put text aside" :
 						  "index email text", error_r);
 	if (err == STORE_OK && defer)
@@ -117,46 +127,51 @@ void store_fts_after_rollback(void)
 
 /* ---- Indexing waiting texts ---- */
 
-/* In a write transaction: removes the text of one deleted emails row
- * from the index. *found_r false when none waits. */
-static enum store_error store_fts_remove_one(struct store_user *u, bool *found_r,
-					     const char **error_r)
+/* The statements that finish one unit of the indexer's work on an id, in
+ * a write transaction. */
+struct store_fts_steps {
+	const char *sql[2];
+	const char *what;
+};
+
+/* The text of a deleted emails row leaves the index. */
+static const struct store_fts_steps store_fts_remove = {
+	.sql = { "DELETE FROM email_text WHERE rowid = ?",
+		 "DELETE FROM email_text_dead WHERE email_id = ?" },
+	.what = "remove email text",
+};
+
+/* A waiting text that keeps its copy (put aside by a store of schema 5,
+ * or by the migration to 6) enters the index as it is. */
+static const struct store_fts_steps store_fts_move = {
+	.sql = { "INSERT INTO email_text (rowid, headers, body)"
+		 " SELECT email_id, headers, body FROM email_text_pending WHERE email_id = ?",
+		 "DELETE FROM email_text_pending WHERE email_id = ?" },
+	.what = "index waiting text",
+};
+
+static enum store_error store_fts_run_steps(struct store_user *u,
+					    const struct store_fts_steps *steps,
+					    int64_t email_id, const char **error_r)
 {
-	static const char sql_first[] = "SELECT email_id FROM email_text_dead LIMIT 1";
-	static const char sql_remove[] = "DELETE FROM email_text WHERE rowid = ?";
-	static const char sql_forget[] = "DELETE FROM email_text_dead WHERE email_id = ?";
-	sqlite3_stmt *st = store_db_stmt(u, sql_first, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	int64_t email_id = 0;
 	enum store_error err = STORE_OK;
-	int ret = store_db_int(u, st, &email_id, &err, error_r);
-	*found_r = ret == 1;
-	if (ret <= 0)
-		return ret < 0 ? err : STORE_OK;
-	const char *const steps[] = { sql_remove, sql_forget };
 	for (size_t i = 0; i < 2 && err == STORE_OK; i++) {
-		st = store_db_stmt(u, steps[i], error_r);
+		sqlite3_stmt *st = store_db_stmt(u, steps->sql[i], error_r);
 		if (st == NULL)
 			return STORE_ERR_INTERNAL;
 		sqlite3_bind_int64(st, 1, email_id);
-		err = store_db_step_done(u, st, "remove email text", error_r);
+		err = store_db_step_done(u, st, steps->what, error_r);
 	}
 	return err;
 }
 
-/* In a write transaction: moves the oldest waiting text into the index.
+/* In a write transaction: removes one expunged text from the index.
  * *found_r false when none waits. */
-static enum store_error store_fts_index_one(struct store_user *u, bool *found_r,
-					    const char **error_r)
+static enum store_error store_fts_remove_one(struct store_user *u, bool *found_r,
+					     const char **error_r)
 {
-	static const char sql_first[] =
-		"SELECT email_id FROM email_text_pending ORDER BY email_id LIMIT 1";
-	static const char sql_move[] =
-		"INSERT INTO email_text (rowid, headers, body)"
-		" SELECT email_id, headers, body FROM email_text_pending WHERE email_id = ?";
-	static const char sql_forget[] = "DELETE FROM email_text_pending WHERE email_id = ?";
-	sqlite3_stmt *st = store_db_stmt(u, sql_first, error_r);
+	static const char sql[] = "SELECT email_id FROM email_text_dead LIMIT 1";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	int64_t email_id = 0;
@@ -165,18 +180,110 @@ static enum store_error store_fts_index_one(struct store_user *u, bool *found_r,
 	*found_r = ret == 1;
 	if (ret <= 0)
 		return ret < 0 ? err : STORE_OK;
-	st = store_db_stmt(u, sql_move, error_r);
+	return store_fts_run_steps(u, &store_fts_remove, email_id, error_r);
+}
+
+/* The oldest waiting text: kept as a copy, or derived from its body file
+ * outside any transaction (the parse must not hold the user's write
+ * lock). */
+struct store_fts_waiting {
+	int64_t email_id;
+	bool has_copy;
+	const char *headers, *body;   /* derived; NULL, NULL: no text */
+};
+
+/* Finds the oldest waiting text and, without a copy, derives it from the
+ * body file (store_ingest_text). A body that cannot be read (a store
+ * damaged by hand) counts as no text rather than being tried forever. */
+static enum store_error store_fts_next_waiting(struct store_user *u, struct arena *a,
+					       struct store_fts_waiting *w, bool *found_r,
+					       const char **error_r)
+{
+	static const char sql[] =
+		"SELECT p.email_id, p.headers IS NOT NULL OR p.body IS NOT NULL, e.hash"
+		" FROM email_text_pending p LEFT JOIN emails e ON e.id = p.email_id"
+		" ORDER BY p.email_id LIMIT 1";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, email_id);
-	err = store_db_step_done(u, st, "index waiting text", error_r);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	memset(w, 0, sizeof(*w));
+	const char *hash = NULL;
+	if (rc == SQLITE_ROW) {
+		w->email_id = sqlite3_column_int64(st, 0);
+		w->has_copy = sqlite3_column_int(st, 1) != 0;
+		hash = store_db_column_str(a, st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STORE_OK : store_db_fail(u, rc, "find waiting text",
+								     error_r);
+	const char *error = NULL;
+	if (!w->has_copy && hash != NULL &&
+	    store_ingest_text(u, hash, a, &w->headers, &w->body, &error) != STORE_OK) {
+		log_event(LOG_WARN, NULL, "fts_text_unreadable", "user=%s hash=%s error=\"%s\"",
+			  u->name, hash, error != NULL ? error : "-");
+		w->headers = w->body = NULL;
+	}
+	return STORE_OK;
+}
+
+/* In a write transaction: indexes w unless its message went meanwhile
+ * (its waiting row went with it). */
+static enum store_error store_fts_index_waiting(struct store_user *u,
+					       const struct store_fts_waiting *w,
+					       const char **error_r)
+{
+	static const char sql_forget[] = "DELETE FROM email_text_pending WHERE email_id = ?";
+	static const char sql_index[] =
+		"INSERT INTO email_text (rowid, headers, body) VALUES (?, ?, ?)";
+	if (w->has_copy)
+		return store_fts_run_steps(u, &store_fts_move, w->email_id, error_r);
+	sqlite3_stmt *st = store_db_stmt(u, sql_forget, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, w->email_id);
+	enum store_error err = store_db_step_done(u, st, "drop waiting text", error_r);
+	if (err != STORE_OK || sqlite3_changes(u->db) == 0 ||
+	    (w->headers == NULL && w->body == NULL))
+		return err;
+	st = store_db_stmt(u, sql_index, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, w->email_id);
+	store_db_bind_text(st, 2, w->headers);
+	store_db_bind_text(st, 3, w->body);
+	return store_db_step_done(u, st, "index email text", error_r);
+}
+
+/* One unit of work: an expunged text removed, else the oldest waiting
+ * text indexed. *found_r false when nothing waits. */
+static enum store_error store_fts_work_one(struct store_user *u, bool *found_r,
+					   const char **error_r)
+{
+	store_sync_yield_to_writers(u);
+	enum store_error err = store_db_begin_write(u, error_r);
 	if (err != STORE_OK)
 		return err;
-	st = store_db_stmt(u, sql_forget, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, email_id);
-	return store_db_step_done(u, st, "drop waiting text", error_r);
+	err = store_fts_remove_one(u, found_r, error_r);
+	if (err == STORE_OK && *found_r)
+		return store_db_commit(u, error_r);
+	store_db_rollback(u, err);
+	if (err != STORE_OK)
+		return err;
+	struct arena *a = arena_new(0);
+	struct store_fts_waiting w;
+	err = store_fts_next_waiting(u, a, &w, found_r, error_r);
+	if (err == STORE_OK && *found_r) {
+		store_sync_yield_to_writers(u);
+		err = store_db_begin_write(u, error_r);
+		if (err == STORE_OK)
+			err = store_fts_index_waiting(u, &w, error_r);
+		err = err == STORE_OK ? store_db_commit(u, error_r) : store_db_rollback(u, err);
+	}
+	arena_destroy(&a);
+	return err;
 }
 
 enum store_error store_fts_pending_count(struct store_user *u, uint64_t *count_r,
@@ -202,14 +309,8 @@ enum store_error store_fts_index_step(struct store_user *u, unsigned max_message
 	bool found = true;
 	enum store_error err = STORE_OK;
 	while (found && indexed < max_messages && err == STORE_OK) {
-		err = store_db_begin_write(u, error_r);
-		if (err == STORE_OK)
-			err = store_fts_remove_one(u, &found, error_r);
-		if (err == STORE_OK && !found)
-			err = store_fts_index_one(u, &found, error_r);
-		if (err != STORE_OK || !found)
-			store_db_rollback(u, err);
-		else if ((err = store_db_commit(u, error_r)) == STORE_OK)
+		err = store_fts_work_one(u, &found, error_r);
+		if (err == STORE_OK && found)
 			indexed++;
 	}
 	if (indexed_r != NULL)

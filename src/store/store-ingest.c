@@ -71,3 +71,26 @@ enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *
 	store_ingest_from_digest(a, &d, meta_r);
 	return STORE_OK;
 }
+
+enum store_error store_ingest_text(struct store_user *u, const char *hash, struct arena *a,
+				   const char **headers_r, const char **body_r,
+				   const char **error_r)
+{
+	int fd;
+	uint64_t size;
+	enum store_error err = store_blob_open(u, hash, &fd, &size, error_r);
+	if (err != STORE_OK)
+		return err;
+	struct file_bytes bytes;
+	int load_errno;
+	bool ok = file_bytes_load(fd, (size_t)size, &bytes, &load_errno);
+	close(fd);
+	if (!ok)
+		return store_sys_fail("read blob for its text", hash, load_errno, error_r);
+	struct mime_digest d;
+	mime_digest_build(a, bytes.data, bytes.len, &d);
+	file_bytes_release(&bytes);
+	*headers_r = d.header_text;
+	*body_r = d.body_text;
+	return STORE_OK;
+}

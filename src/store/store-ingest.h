@@ -12,10 +12,18 @@ struct arena;
 
 /* Fills *meta_r from the blob's bytes exactly as they will be stored (line
  * endings already normalised to CRLF by the blob writer), so the offsets in
- * BODYSTRUCTURE are the stored file's. The file is mapped, not read into
- * memory. Strings come from a and live until it is reset. Errors: INTERNAL
- * (the tmp file cannot be opened or mapped). */
+ * BODYSTRUCTURE are the stored file's. Strings come from a and live until
+ * it is reset. Errors: INTERNAL (the tmp file cannot be read). */
 enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *a,
 				   struct store_msg_meta *meta_r, const char **error_r);
+
+/* The decoded header and body text of u's stored body with hash, derived
+ * again from the file exactly as store_ingest_meta derived them at
+ * delivery (for full-text search: the text of a message not yet indexed
+ * is not kept). Strings from a. Errors: INTERNAL (the file cannot be
+ * read). */
+enum store_error store_ingest_text(struct store_user *u, const char *hash, struct arena *a,
+				   const char **headers_r, const char **body_r,
+				   const char **error_r);
 
 #endif

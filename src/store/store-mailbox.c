@@ -428,7 +428,21 @@ static enum store_error store_mailbox_status_read(struct store_user *u,
 						  const char **error_r)
 {
 	struct store_mailbox_row row;
-	enum store_error err = store_db_begin_read(u, error_r);
+	enum store_error err;
+	if (u->viewer == NULL) {
+		/* The common case (every session syncs at every command):
+		 * when no message can be \Recent, the row alone answers, read
+		 * by one statement in its own read transaction. */
+		err = by_name != NULL ? store_mailbox_need_name(u, by_name, &row, error_r) :
+			store_mailbox_need_id(u, by_id, &row, error_r);
+		if (err != STORE_OK)
+			return err;
+		if (row.recent_uid >= row.uidnext) {
+			store_mailbox_status_fill(&row, status_r);
+			return STORE_OK;
+		}
+	}
+	err = store_db_begin_read(u, error_r);
 	if (err != STORE_OK)
 		return err;
 	err = by_name != NULL ? store_mailbox_need_name(u, by_name, &row, error_r) :

@@ -4,6 +4,7 @@
 #include "store/store-private.h"
 #include "store/store-explog.h"
 #include "store/store-fts.h"
+#include "store/store-ingest.h"
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -625,26 +626,34 @@ enum store_error store_msg_append_by_name(struct store_user *u,
 /* ---- Reading ---- */
 
 static enum store_error store_msg_get_text(struct store_user *u,
-					   int64_t email_id, struct arena *a,
-					   struct store_msg_meta *meta,
+					   int64_t email_id, const char *hash,
+					   struct arena *a, struct store_msg_meta *meta,
 					   const char **error_r)
 {
-	/* From the index, or from where it waits for the indexer. */
+	/* From the index, or from where it waits for the indexer: a waiting
+	 * text put aside by the daemon's APPEND keeps no copy (store-fts.c)
+	 * and is derived from the body again. */
 	static const char sql[] =
-		"SELECT headers, body FROM email_text WHERE rowid = ?1"
-		" UNION ALL SELECT headers, body FROM email_text_pending WHERE email_id = ?1";
+		"SELECT headers, body, 0 FROM email_text WHERE rowid = ?1"
+		" UNION ALL SELECT headers, body, headers IS NULL AND body IS NULL"
+		" FROM email_text_pending WHERE email_id = ?1";
 	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, email_id);
 	int rc = sqlite3_step(st);
+	bool derive = false;
 	if (rc == SQLITE_ROW) {
 		meta->header_text = store_db_column_str(a, st, 0);
 		meta->body_text = store_db_column_str(a, st, 1);
+		derive = sqlite3_column_int(st, 2) != 0;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(u, rc, "read email text", error_r);
+	if (derive)
+		return store_ingest_text(u, hash, a, &meta->header_text, &meta->body_text,
+					 error_r);
 	return STORE_OK;
 }
 
@@ -718,7 +727,7 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 		msg_r->flags = (msg_r->flags & ~STORE_FLAG_SEEN) | (seen ? STORE_FLAG_SEEN : 0);
 	}
 	if ((want & STORE_MSG_WANT_META) != 0 && (want & STORE_MSG_WANT_TEXT) != 0)
-		return store_msg_get_text(u, email_id, a, &msg_r->meta, error_r);
+		return store_msg_get_text(u, email_id, msg_r->hash, a, &msg_r->meta, error_r);
 	return STORE_OK;
 }
 
@@ -745,6 +754,12 @@ enum store_error store_msg_open_blob(struct store_user *u,
 		return store_fail(STORE_ERR_NONEXISTENT, error_r, "No such message");
 	if (rc != SQLITE_ROW)
 		return store_db_fail(u, rc, "find blob", error_r);
+	return store_blob_open(u, hash, fd_r, size_r, error_r);
+}
+
+enum store_error store_blob_open(struct store_user *u, const char *hash, int *fd_r,
+				 uint64_t *size_r, const char **error_r)
+{
 	char *path = store_blob_path(u, hash);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st_buf;

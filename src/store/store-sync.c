@@ -82,6 +82,7 @@ struct store_sync_db {
 	bool scheduled;                    /* a job is queued or running */
 	bool checkpoint_wanted;
 	bool failed;                       /* an fdatasync failed: sticky */
+	atomic_uint writers_waiting;       /* in BEGIN IMMEDIATE (store_sync_writer_waits) */
 	struct store_sync_waiter *waiters; /* any order */
 	/* Touched only by the database's job (one at a time): */
 	dev_t wal_dev;                     /* the -wal file whose directory */
@@ -650,6 +651,36 @@ static void store_sync_rollback_hook(void *context)
 {
 	struct store_sync_handle *h = context;
 	h->dropped_email = false;
+}
+
+void store_sync_writer_waits(struct store_user *u, bool waiting)
+{
+	if (u->sync == NULL)
+		return;
+	if (waiting)
+		atomic_fetch_add(&u->sync->db->writers_waiting, 1);
+	else
+		atomic_fetch_sub(&u->sync->db->writers_waiting, 1);
+}
+
+void store_sync_yield_to_writers(struct store_user *u)
+{
+	if (u->sync == NULL)
+		return;
+	struct timespec pause = { .tv_nsec = 500 * 1000 };
+	for (int i = 0; i < 400 && atomic_load(&u->sync->db->writers_waiting) > 0; i++)
+		nanosleep(&pause, NULL);
+}
+
+uint64_t store_user_commit_seq(const struct store_user *u)
+{
+	const struct store_sync_handle *h = u->sync;
+	if (h == NULL)
+		return 0;
+	pthread_mutex_lock(&store_sync.lock);
+	uint64_t seq = h->db->committed;
+	pthread_mutex_unlock(&store_sync.lock);
+	return seq + 1;
 }
 
 bool store_sync_behind_active(void)

@@ -29,4 +29,13 @@ enum store_error store_sync_commit_end(struct store_user *u, const char **error_
  * True when taken; false when u's last commit dropped no emails row or is
  * durable already (release at once). */
 bool store_sync_release_after(struct store_user *u, const char *const *hashes, size_t count);
+
+/* Around BEGIN IMMEDIATE (store_db_begin_write): counts the writers
+ * waiting for u's database in this process. SQLite's busy handler polls
+ * and is not fair: a thread that commits and begins again at once (the
+ * background indexer) can keep a delivery waiting for seconds. */
+void store_sync_writer_waits(struct store_user *u, bool waiting);
+/* For background work, before each of its write transactions: waits
+ * while another writer waits for u's database (at most 200 ms). */
+void store_sync_yield_to_writers(struct store_user *u);
 #endif

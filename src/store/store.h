@@ -560,6 +560,10 @@ enum store_error store_mailbox_rows(struct store_user *u, uint64_t mailbox_id, s
 const struct store_msg_row *store_msg_row_find(const struct store_msg_row *rows, size_t count,
 					       uint32_t uid);
 
+/* Opens the body with hash (store_msg's hash) read-only, as
+ * store_msg_open_blob does, without looking the message up again. */
+enum store_error store_blob_open(struct store_user *u, const char *hash, int *fd_r,
+				 uint64_t *size_r, const char **error_r);
 /* Opens the message body read-only; *fd_r is the caller's to close, and
  * *size_r (may be NULL) its size. The file stays readable even if the
  * message is expunged meanwhile. Errors: NONEXISTENT, INTERNAL. */
@@ -997,6 +1001,12 @@ void store_sync_behind_start(unsigned threads);
  * by then). No-op when not started. */
 void store_sync_behind_stop(void);
 bool store_sync_behind_active(void);
+/* A number that changes whenever a transaction commits on u's database in
+ * this process (any handle, any thread), or 0 when there is none to give
+ * (sync-behind off). A session that read its mailbox when the number was
+ * the same has seen every change since, except changes made by other
+ * processes (petrel deliver, petrel import). */
+uint64_t store_user_commit_seq(const struct store_user *u);
 /* Before a thread that used the store in sync-behind mode exits: drops its
  * untaken ticket and waits until no sync is in progress, so that no
  * completion runs after the caller's resources are gone. */

@@ -2,6 +2,7 @@
 and CHECK, alone and with two sessions on one mailbox (RFC 2180)."""
 
 import re
+import time
 
 import pytest
 
@@ -196,3 +197,46 @@ def test_recent_is_given_to_one_session_only(server):
     first = b.ok("SELECT INBOX")
     second = server.login().ok("SELECT INBOX")
     assert "* 1 RECENT" in first and "* 0 RECENT" in second
+
+
+# ---- when a session looks at its mailbox again -------------------------------
+# A session skips reading its mailbox at the end of a command when nothing
+# was committed on the database in the daemon since it last looked (less
+# than a second ago); NOOP, CHECK and IDLE always look. Deliveries by
+# another process (petrel deliver) are not counted, so they show at the
+# next NOOP, or at any command a second later.
+
+def _deliver_cli(server, text):
+    r = server.cli("deliver", "-u", "demo", input=text)
+    assert r.returncode == 0, r.stderr
+
+
+def test_commit_in_the_daemon_shows_at_the_next_command(server):
+    a, b = server.login(), server.login()
+    a.ok("SELECT INBOX")
+    a.ok("UID SEARCH ALL")              # looked: nothing new
+    b.ok("APPEND INBOX {12+}\r\nSubject: x\r\n")
+    # Not a poll: the commit made by another session shows anyway.
+    untagged = a.ok("UID SEARCH ALL")
+    assert "* 1 EXISTS" in untagged
+    a.close()
+    b.close()
+
+
+def test_delivery_by_another_process_shows_at_noop_at_once(server):
+    a = server.login()
+    a.ok("SELECT INBOX")
+    a.ok("UID SEARCH ALL")
+    _deliver_cli(server, "Subject: from outside\n\nhello\n")
+    assert "* 1 EXISTS" in a.ok("NOOP")
+    a.close()
+
+
+def test_delivery_by_another_process_shows_within_a_second(server):
+    a = server.login()
+    a.ok("SELECT INBOX")
+    a.ok("UID SEARCH ALL")
+    _deliver_cli(server, "Subject: from outside\n\nhello\n")
+    time.sleep(1.1)
+    assert "* 1 EXISTS" in a.ok("UID SEARCH ALL")
+    a.close()
