@@ -11,6 +11,9 @@
 #define IMAP_CMDF_UID_ONLY (1u << 1)   /* only with UID (UID EXPUNGE) */
 /* Without UID, no EXPUNGE responses while it runs (FETCH, STORE, SEARCH). */
 #define IMAP_CMDF_NO_EXPUNGE (1u << 2)
+/* Asks for news (NOOP, CHECK, IDLE: RFC 9051 §6.1.2 and §6.3.13, RFC 3501
+ * §6.4.1): the mailbox is always read again for it (imap_selected_sync). */
+#define IMAP_CMDF_POLL (1u << 3)
 
 typedef enum imap_cmd_result imap_cmd_handler_t(struct imap_cmd *cmd);
 

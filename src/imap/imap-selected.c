@@ -1,5 +1,6 @@
 #include "imap/imap-selected.h"
 #include "imap/imap-capability.h"
+#include "imap/imap-commands.h"
 #include "imap/imap-compat.h"
 #include "imap/imap-flags.h"
 #include "imap/imap-session.h"
@@ -12,7 +13,6 @@
 #include "net/conn.h"
 
 #include <string.h>
-#include <strings.h>
 
 static const struct {
 	uint32_t bit;
@@ -595,13 +595,11 @@ static void imap_selected_claim_new(struct imap_selected *sel, struct store_user
  * by another process (petrel deliver) waits for a command to show it. */
 #define IMAP_SELECTED_RECHECK_MS 1000
 
-/* NOOP, CHECK and IDLE ask for news (RFC 9051 §6.1.2 and §6.3.13, RFC
- * 3501 §6.4.1): they always read the mailbox. */
+/* Outside a command, and for a command that asks for news
+ * (IMAP_CMDF_POLL), the mailbox is always read. */
 static bool imap_selected_polled(const struct imap_session *s)
 {
-	const struct imap_cmd *cmd = s->cmd;
-	return cmd == NULL || strcasecmp(cmd->name, "NOOP") == 0 ||
-	       strcasecmp(cmd->name, "CHECK") == 0 || strcasecmp(cmd->name, "IDLE") == 0;
+	return s->cmd == NULL || (s->cmd->flags & IMAP_CMDF_POLL) != 0;
 }
 
 /* True when nothing can have changed since the last read: no commit on
