@@ -4,43 +4,15 @@
  * migration. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store.h"
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
-
-static uint64_t mailbox_id(struct store_user *u, const char *name)
-{
-	struct store_mailbox_status status;
-	if (store_mailbox_status(u, name, &status, NULL) != STORE_OK)
-		return 0;
-	return status.id;
-}
 
 static uint32_t mailbox_messages(struct store_user *u, const char *name)
 {
@@ -344,11 +316,7 @@ static void test_v1_store_is_migrated(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-quota.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-quota.XXXXXX");
 	test_run("new_store_has_no_limits", test_new_store_has_no_limits);
 	test_run("limits_are_set_and_replaced", test_limits_are_set_and_replaced);
 	test_run("check_rule_only_growth_fails", test_check_rule_only_growth_fails);
@@ -358,6 +326,6 @@ int main(void)
 	test_run("import_ledger_commits_with_the_messages",
 		 test_import_ledger_commits_with_the_messages);
 	test_run("v1_store_is_migrated", test_v1_store_is_migrated);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

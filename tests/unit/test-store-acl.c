@@ -4,44 +4,16 @@
  * COPY/MOVE between two stores with single-instance bodies. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store-ingest.h"
 #include "store/store.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
-
-static uint64_t mailbox_id(struct store_user *u, const char *name)
-{
-	struct store_mailbox_status status;
-	if (store_mailbox_status(u, name, &status, NULL) != STORE_OK)
-		return 0;
-	return status.id;
-}
 
 static uint32_t append_one(struct store_user *u, const char *mailbox, const char *text,
 			   uint32_t flags)
@@ -326,17 +298,13 @@ static void test_public_store_and_user_exists(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-acl.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-acl.XXXXXX");
 	test_run("evaluation_union_minus_negative", test_evaluation_union_minus_negative);
 	test_run("create_inherits_and_delete_forgets", test_create_inherits_and_delete_forgets);
 	test_run("sharing_index_and_groups", test_sharing_index_and_groups);
 	test_run("seen_is_kept_per_reader", test_seen_is_kept_per_reader);
 	test_run("copy_and_move_across_stores", test_copy_and_move_across_stores);
 	test_run("public_store_and_user_exists", test_public_store_and_user_exists);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

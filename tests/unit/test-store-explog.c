@@ -4,35 +4,15 @@
  * the exact list of existing UIDs below it. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store.h"
 /* White-box: the log's rows, its counter and their timestamps. */
 #include "store/store-private.h"
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
 
 static struct store_mailbox_status status_of(struct store_user *u, const char *name)
 {
@@ -250,11 +230,7 @@ static void test_move_source_log_is_trimmed(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-explog.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-explog.XXXXXX");
 	test_run("count_limit_keeps_exact_answers_above_the_floor",
 		 test_count_limit_keeps_exact_answers_above_the_floor);
 	test_run("one_big_expunge_over_the_limit_goes_whole",
@@ -264,6 +240,6 @@ int main(void)
 	test_run("drifted_counter_is_repaired", test_drifted_counter_is_repaired);
 	test_run("manual_compaction_keeps_the_counter", test_manual_compaction_keeps_the_counter);
 	test_run("move_source_log_is_trimmed", test_move_source_log_is_trimmed);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

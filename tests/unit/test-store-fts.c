@@ -5,12 +5,12 @@
  * indexed inside APPEND. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store-ingest.h"
 #include "store/store.h"
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -19,26 +19,6 @@
 
 /* Long enough that the thread never indexes on its own in a test. */
 #define NEVER_MS (3600u * 1000)
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
 
 static uint64_t inbox(struct store_user *u)
 {
@@ -328,11 +308,7 @@ static void test_waiting_copies_are_indexed_as_they_are(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-fts.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-fts.XXXXXX");
 	test_run("without_indexer_append_indexes", test_without_indexer_append_indexes);
 	test_run("waiting_text_is_a_candidate_and_readable",
 		 test_waiting_text_is_a_candidate_and_readable);
@@ -344,6 +320,6 @@ int main(void)
 	test_run("thread_indexes_after_append", test_thread_indexes_after_append);
 	test_run("texts_left_at_stop_are_indexed_after_the_next_start",
 		 test_texts_left_at_stop_are_indexed_after_the_next_start);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

@@ -2,23 +2,17 @@
  * to the caller's UID list, and the Date: zone kept at ingestion. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store.h"
 #include "store/store-ingest.h"
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char test_dir[256];
 static struct store_user *user;
 static uint64_t inbox;
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 /* Stores text in INBOX with the metadata every way in computes
  * (store_ingest_meta); returns its UID. */
@@ -143,11 +137,7 @@ static void test_expunged_messages_come_back_as_gone(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-sortkeys.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-sortkeys.XXXXXX");
 	const char *error = NULL;
 	if (store_user_open(test_dir, "demo", &user, &error) != STORE_OK) {
 		fprintf(stderr, "store_user_open: %s\n", error);
@@ -161,6 +151,6 @@ int main(void)
 		 test_narrow_statements_leave_other_keys_empty);
 	test_run("expunged_messages_come_back_as_gone", test_expunged_messages_come_back_as_gone);
 	store_user_close(&user);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

@@ -6,6 +6,7 @@
  * durability can be watched. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store.h"
@@ -13,22 +14,13 @@
 #include "store/store-private.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static char test_dir[256];
 static char gate_path[300];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static void gate_close(void)
 {
@@ -49,17 +41,6 @@ static void pause_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
 }
 
 static uint64_t inbox_id(struct store_user *u)
@@ -308,11 +289,7 @@ static void test_handles_commit_with_normal_in_sync_behind(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-sync.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-sync.XXXXXX");
 	snprintf(gate_path, sizeof(gate_path), "%s/gate", test_dir);
 	test_run("default_commits_are_durable_on_return",
 		 test_default_commits_are_durable_on_return);
@@ -329,6 +306,6 @@ int main(void)
 		 test_handles_commit_with_normal_in_sync_behind);
 	store_sync_behind_stop();
 	store_set_change_hook(NULL, NULL);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

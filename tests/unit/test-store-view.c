@@ -3,13 +3,13 @@
  * what a plain read of the rows gives, whatever happened in between. */
 
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "store/store.h"
 /* White-box: big mailboxes are made with SQL (append_many). */
 #include "store/store-private.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,31 +17,12 @@
 /* Above the size from which views are cached. */
 #define BIG 5000
 
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* The id of an existing mailbox (a check fails when it is missing). */
+static uint64_t existing_mailbox(struct store_user *u, const char *name)
 {
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	if (store_user_open(test_dir, name, &u, &error) != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
-
-static uint64_t mailbox_id(struct store_user *u, const char *name)
-{
-	struct store_mailbox_status status;
-	TEST_CHECK_INT(store_mailbox_status(u, name, &status, NULL), STORE_OK);
-	return status.id;
+	uint64_t id = mailbox_id(u, name);
+	TEST_CHECK(id != 0);
+	return id;
 }
 
 /* Appends one message through the store, then count - 1 copies of its row
@@ -132,7 +113,7 @@ static void check_view(struct store_user *u, uint64_t mbox)
 static void test_big_view_equals_rows_loaded_or_cached(void)
 {
 	struct store_user *u = user_open("plain");
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	append_many(u, mbox, BIG, 0);
 	check_view(u, mbox); /* read whole, cached */
 	check_view(u, mbox); /* from the cache */
@@ -142,7 +123,7 @@ static void test_big_view_equals_rows_loaded_or_cached(void)
 static void test_cached_view_follows_flags_expunges_and_appends(void)
 {
 	struct store_user *u = user_open("follow");
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	append_many(u, mbox, BIG, STORE_FLAG_SEEN);
 	check_view(u, mbox);
 	set_flags(u, mbox, 10, 20, STORE_FLAGS_ADD, STORE_FLAG_FLAGGED);
@@ -162,7 +143,7 @@ static void test_cached_view_follows_flags_expunges_and_appends(void)
 static void test_many_changes_read_the_view_again(void)
 {
 	struct store_user *u = user_open("many");
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	append_many(u, mbox, BIG, 0);
 	check_view(u, mbox);
 	set_flags(u, mbox, 1, BIG, STORE_FLAGS_ADD, STORE_FLAG_ANSWERED);
@@ -174,7 +155,7 @@ static void test_many_changes_read_the_view_again(void)
 static void test_compacted_log_reads_the_view_again(void)
 {
 	struct store_user *u = user_open("compacted");
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	append_many(u, mbox, BIG, 0);
 	check_view(u, mbox);
 	/* The expunge log no longer reaches back to the cached state. */
@@ -191,7 +172,7 @@ static void test_changes_by_another_handle_are_seen(void)
 {
 	struct store_user *u = user_open("two");
 	struct store_user *other = user_open("two");
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	append_many(u, mbox, BIG, 0);
 	check_view(u, mbox);
 	set_flags(other, mbox, 3, 3, STORE_FLAGS_ADD, STORE_FLAG_DRAFT);
@@ -206,12 +187,12 @@ static void test_recreated_mailbox_is_not_confused_with_the_old(void)
 {
 	struct store_user *u = user_open("again");
 	TEST_CHECK_INT(store_mailbox_create(u, "Box", 0, NULL, NULL), STORE_OK);
-	uint64_t mbox = mailbox_id(u, "Box");
+	uint64_t mbox = existing_mailbox(u, "Box");
 	append_many(u, mbox, BIG, STORE_FLAG_SEEN);
 	check_view(u, mbox);
 	TEST_CHECK_INT(store_mailbox_delete(u, "Box", NULL), STORE_OK);
 	TEST_CHECK_INT(store_mailbox_create(u, "Box", 0, NULL, NULL), STORE_OK);
-	uint64_t again = mailbox_id(u, "Box");
+	uint64_t again = existing_mailbox(u, "Box");
 	append_many(u, again, BIG, 0);
 	check_view(u, again);
 	store_user_close(&u);
@@ -221,7 +202,7 @@ static void test_recreated_mailbox_is_not_confused_with_the_old(void)
 static void *load_in_thread(void *arg)
 {
 	struct store_user *u = user_open(arg);
-	uint64_t mbox = mailbox_id(u, "INBOX");
+	uint64_t mbox = existing_mailbox(u, "INBOX");
 	for (int i = 0; i < 3; i++)
 		check_view(u, mbox);
 	store_user_close(&u);
@@ -231,7 +212,7 @@ static void *load_in_thread(void *arg)
 static void test_threads_load_with_their_own_caches(void)
 {
 	struct store_user *u = user_open("threads");
-	append_many(u, mailbox_id(u, "INBOX"), BIG, 0);
+	append_many(u, existing_mailbox(u, "INBOX"), BIG, 0);
 	store_user_close(&u);
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
@@ -242,11 +223,7 @@ static void test_threads_load_with_their_own_caches(void)
 
 int main(void)
 {
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-view.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_dir_make("/tmp/petrel-test-view.XXXXXX");
 	test_run("big_view_equals_rows_loaded_or_cached",
 		 test_big_view_equals_rows_loaded_or_cached);
 	test_run("cached_view_follows_flags_expunges_and_appends",
@@ -257,6 +234,6 @@ int main(void)
 	test_run("recreated_mailbox_is_not_confused_with_the_old",
 		 test_recreated_mailbox_is_not_confused_with_the_old);
 	test_run("threads_load_with_their_own_caches", test_threads_load_with_their_own_caches);
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_dir_remove();
 	return test_finish();
 }

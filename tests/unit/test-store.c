@@ -1,4 +1,5 @@
 #include "test-common.h"
+#include "test-store-common.h"
 
 #include "lib/arena.h"
 #include "lib/xalloc.h"
@@ -9,47 +10,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
-{
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void data_dir_make(void)
-{
-	snprintf(test_dir, sizeof(test_dir), "/tmp/petrel-test-store.XXXXXX");
-	if (mkdtemp(test_dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-}
-
-static void data_dir_remove(void)
-{
-	nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static struct store_user *user_open(const char *name)
-{
-	struct store_user *u = NULL;
-	const char *error = NULL;
-	enum store_error err = store_user_open(test_dir, name, &u, &error);
-	if (err != STORE_OK) {
-		fprintf(stderr, "store_user_open: %s\n", error);
-		exit(1);
-	}
-	return u;
-}
 
 static struct store_blob *blob_make(const char *text)
 {
@@ -59,14 +25,6 @@ static struct store_blob *blob_make(const char *text)
 	TEST_CHECK_INT(store_blob_writer_write(w, text, strlen(text), NULL), STORE_OK);
 	TEST_CHECK_INT(store_blob_writer_finish(&w, &blob, NULL), STORE_OK);
 	return blob;
-}
-
-static uint64_t mailbox_id(struct store_user *u, const char *name)
-{
-	struct store_mailbox_status status;
-	if (store_mailbox_status(u, name, &status, NULL) != STORE_OK)
-		return 0;
-	return status.id;
 }
 
 static struct store_mailbox_status mailbox_status(struct store_user *u,
@@ -182,7 +140,7 @@ static void test_error_and_special_use_names(void)
 
 static void test_user_open_creates_layout_and_defaults(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	char path[512];
 	snprintf(path, sizeof(path), "%s/mail.db", store_user_dir(u));
@@ -252,12 +210,12 @@ static void test_user_open_creates_layout_and_defaults(void)
 	TEST_CHECK(bad == NULL && error != NULL);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_user_delete_removes_store(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("bob");
 	append_text(u, mailbox_id(u, "INBOX"), "Subject: x\r\n\r\nhi\r\n", 0);
 	char dir[512];
@@ -267,12 +225,12 @@ static void test_user_delete_removes_store(void)
 	TEST_CHECK(!file_exists(dir));
 	TEST_CHECK_INT(store_user_delete(test_dir, "bob", NULL), STORE_ERR_NONEXISTENT);
 	TEST_CHECK_INT(store_user_delete(test_dir, "a/b", NULL), STORE_ERR_INVALID);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_cache_reuses_and_evicts_handles(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_cache *cache = store_cache_new(test_dir, 2);
 	struct store_user *a1, *a2, *b, *c;
 	TEST_CHECK_INT(store_cache_get(cache, "a", &a1, NULL), STORE_OK);
@@ -289,7 +247,7 @@ static void test_cache_reuses_and_evicts_handles(void)
 	TEST_CHECK_INT(store_cache_get(cache, "bad/name", &b, NULL), STORE_ERR_INVALID);
 	store_cache_destroy(&cache);
 	TEST_CHECK(cache == NULL);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Blobs ---- */
@@ -300,7 +258,7 @@ static void test_blob_writer_normalises_crlf_at_every_split(void)
 	static const char want[] = "a\r\nb\r\nc\r\nd\r\n\r\n\r\n\r\ne\r\n";
 	char want_hash[65];
 	sha256_hex(want, strlen(want), want_hash);
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	size_t raw_len = strlen(raw);
 	for (size_t split = 0; split <= raw_len; split++) {
 		struct store_blob_writer *w;
@@ -333,12 +291,12 @@ static void test_blob_writer_normalises_crlf_at_every_split(void)
 	store_blob_free(&blob);
 	TEST_CHECK(!file_exists(tmp_path));
 	free(tmp_path);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_blob_writer_limits_and_abort(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_blob_writer *w;
 	struct store_blob *blob = NULL;
 	const char *error = NULL;
@@ -367,12 +325,12 @@ static void test_blob_writer_limits_and_abort(void)
 	TEST_CHECK_INT(store_blob_writer_begin(not_dir, 0, &w, &error),
 		       STORE_ERR_INTERNAL);
 	TEST_CHECK(w == NULL);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_blob_import_normalises_file(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	char path[512];
 	snprintf(path, sizeof(path), "%s/import.eml", test_dir);
 	FILE *f = fopen(path, "w");
@@ -387,14 +345,14 @@ static void test_blob_import_normalises_file(void)
 	snprintf(path, sizeof(path), "%s/missing.eml", test_dir);
 	TEST_CHECK_INT(store_blob_import(test_dir, path, 0, &blob, NULL),
 		       STORE_ERR_NONEXISTENT);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Append and read ---- */
 
 static void test_append_stores_message_and_metadata(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "inbox");
 	TEST_CHECK(inbox != 0);
@@ -501,12 +459,12 @@ static void test_append_stores_message_and_metadata(void)
 	store_blob_free(&blob);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_multiappend_is_all_or_nothing(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	struct store_mailbox_status before = mailbox_status(u, "INBOX");
@@ -549,14 +507,14 @@ static void test_multiappend_is_all_or_nothing(void)
 	store_blob_free(&good);
 	store_blob_free(&broken);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Mailboxes ---- */
 
 static void test_create_makes_parents_and_rejects_duplicates(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t id = 0;
 	const char *error = NULL;
@@ -612,12 +570,12 @@ static void test_create_makes_parents_and_rejects_duplicates(void)
 		       STORE_ERR_NONEXISTENT);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_uidvalidity_never_repeats_after_delete_and_create(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint32_t seen[20];
 	uint64_t last_id = 0;
@@ -633,12 +591,12 @@ static void test_uidvalidity_never_repeats_after_delete_and_create(void)
 		TEST_CHECK_INT(store_mailbox_delete(u, "again", NULL), STORE_OK);
 	}
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_delete_leaves_noselect_parent_for_children(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t parent;
 	TEST_CHECK_INT(store_mailbox_create(u, "p", 0, &parent, NULL), STORE_OK);
@@ -688,12 +646,12 @@ static void test_delete_leaves_noselect_parent_for_children(void)
 	free(blob_path);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_rename_moves_children_and_keeps_identity(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t id, child;
 	TEST_CHECK_INT(store_mailbox_create(u, "old", 0, &id, NULL), STORE_OK);
@@ -735,12 +693,12 @@ static void test_rename_moves_children_and_keeps_identity(void)
 	TEST_CHECK_INT(store_mailbox_create(u, "old", 0, NULL, NULL), STORE_OK);
 	TEST_CHECK(mailbox_status(u, "old").uidvalidity != before.uidvalidity);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_rename_inbox_moves_messages_and_leaves_it_empty(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	TEST_CHECK_INT(store_mailbox_create(u, "INBOX/keep", 0, NULL, NULL), STORE_OK);
@@ -777,12 +735,12 @@ static void test_rename_inbox_moves_messages_and_leaves_it_empty(void)
 	TEST_CHECK_INT(append_text(u, inbox, "Subject: 3\r\n\r\n3\r\n", 0), 3);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_subscriptions_outlive_mailboxes(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	TEST_CHECK_INT(store_mailbox_subscribe(u, "ghost/folder", true, NULL), STORE_OK);
 	TEST_CHECK_INT(store_mailbox_subscribe(u, "ghost/folder", true, NULL), STORE_OK);
@@ -802,12 +760,12 @@ static void test_subscriptions_outlive_mailboxes(void)
 		TEST_CHECK_STR(names[i], want[i]);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_special_use_can_be_changed(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	TEST_CHECK_INT(store_mailbox_create(u, "All Mail", STORE_SPECIAL_ALL, NULL,
 					    NULL), STORE_OK);
@@ -824,14 +782,14 @@ static void test_special_use_can_be_changed(void)
 	TEST_CHECK_INT(store_mailbox_set_special_use(u, "", 0, NULL),
 		       STORE_ERR_INVALID);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Flags ---- */
 
 static void test_store_flags_bumps_modseq_only_on_change(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	for (int i = 0; i < 3; i++)
@@ -934,14 +892,14 @@ static void test_store_flags_bumps_modseq_only_on_change(void)
 	TEST_CHECK_INT(res.count, 0);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Copy, move, expunge ---- */
 
 static void test_copy_shares_the_blob(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	uint64_t archive = mailbox_id(u, "Archive");
@@ -1011,12 +969,12 @@ static void test_copy_shares_the_blob(void)
 	free(path);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_move_expunges_source_in_one_step(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	uint64_t junk = mailbox_id(u, "Junk");
@@ -1049,12 +1007,12 @@ static void test_move_expunges_source_in_one_step(void)
 	TEST_CHECK_INT(messages, 4);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_uids_are_never_reused_after_expunge(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	append_text(u, inbox, "1\r\n", STORE_FLAG_DELETED);
@@ -1092,14 +1050,14 @@ static void test_uids_are_never_reused_after_expunge(void)
 	TEST_CHECK_INT(store_view_load(u, 9999, &view, NULL), STORE_ERR_NONEXISTENT);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- CONDSTORE / QRESYNC ---- */
 
 static void test_changes_since_and_expunge_log_compaction(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	uint64_t m0 = mailbox_status(u, "INBOX").highestmodseq;
@@ -1147,12 +1105,12 @@ static void test_changes_since_and_expunge_log_compaction(void)
 		       STORE_ERR_NONEXISTENT);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_recent_is_claimed_by_one_session(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	append_text(u, inbox, "1\r\n", 0);
@@ -1176,12 +1134,12 @@ static void test_recent_is_claimed_by_one_session(void)
 	TEST_CHECK_INT(store_mailbox_claim_recent(u, 9999, &first, &end, NULL),
 		       STORE_ERR_NONEXISTENT);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_first_unseen_gives_sequence_and_uid(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	uint32_t seq = 9, uid = 9;
@@ -1203,14 +1161,14 @@ static void test_first_unseen_gives_sequence_and_uid(void)
 		       STORE_ERR_NONEXISTENT);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 /* ---- Concurrency, maintenance, search, notification ---- */
 
 static void test_two_handles_see_each_others_changes(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *a_handle = user_open("alice");
 	struct store_user *b_handle = user_open("alice");
 	uint64_t inbox = mailbox_id(a_handle, "INBOX");
@@ -1246,7 +1204,7 @@ static void test_two_handles_see_each_others_changes(void)
 	arena_destroy(&a);
 	store_user_close(&a_handle);
 	store_user_close(&b_handle);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 #define THREADS 4
@@ -1269,7 +1227,7 @@ static void *append_worker(void *arg)
 
 static void test_threads_append_concurrently_with_unique_uids(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	pthread_t threads[THREADS];
 	static uint32_t uids[THREADS][APPENDS_PER_THREAD];
@@ -1292,12 +1250,12 @@ static void test_threads_append_concurrently_with_unique_uids(void)
 	TEST_CHECK_INT(status.messages, THREADS * APPENDS_PER_THREAD);
 	TEST_CHECK_INT(status.uidnext, THREADS * APPENDS_PER_THREAD + 1);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_sweep_removes_orphans_and_tmp_files(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	append_text(u, inbox, "kept\r\n", 0);
@@ -1351,12 +1309,12 @@ static void test_sweep_removes_orphans_and_tmp_files(void)
 	free(orphan_path);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 static void test_full_text_search_uses_index(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	static const char *const texts[][2] = {
@@ -1397,7 +1355,7 @@ static void test_full_text_search_uses_index(void)
 					     &uids, &count, NULL), STORE_ERR_INVALID);
 	arena_destroy(&a);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 struct hook_log {
@@ -1420,7 +1378,7 @@ static void hook_record(const struct store_change *change, void *context)
 
 static void test_change_hook_reports_committed_changes(void)
 {
-	data_dir_make();
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
 	struct store_user *u = user_open("alice");
 	uint64_t inbox = mailbox_id(u, "INBOX");
 	struct hook_log log = { 0 };
@@ -1441,7 +1399,7 @@ static void test_change_hook_reports_committed_changes(void)
 	append_text(u, inbox, "y\r\n", 0);
 	TEST_CHECK_INT(log.count, 2);
 	store_user_close(&u);
-	data_dir_remove();
+	test_dir_remove();
 }
 
 int main(void)
