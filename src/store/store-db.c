@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Milliseconds a writer waits for another writer (BEGIN IMMEDIATE) before
- * the operation fails with STORE_ERR_INUSE. */
-#define STORE_DB_BUSY_TIMEOUT_MS 10000
-
 _Static_assert(STORE_FLAG_SEEN == 1 && STORE_FLAG_DELETED == 8,
 	       "the counter triggers below hard-code these bits");
 
@@ -229,6 +225,18 @@ static const char store_schema_v6[] =
 	" INSERT OR IGNORE INTO email_text_dead (email_id) VALUES (OLD.id);"
 	" END;";
 
+/* Version 7. The full-text index moves to a database file of its own
+ * (fts.db, store-fts.c): the indexer's long write transactions no longer
+ * hold the lock every delivery and flag change of the user waits for, and
+ * its pages no longer go through mail.db's WAL and its syncs. The queues
+ * stay here, in the transactions that fill them. The old index goes;
+ * store_fts_ensure finds fts.db missing and queues every message's text
+ * for the indexer, which derives them from the body files (searches scan
+ * meanwhile, with the same answers). */
+static const char store_schema_v7[] =
+	"DROP TABLE email_text;"
+	"DELETE FROM email_text_dead;";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. A
  * release that changes the schema appends one entry; entries are never
  * edited once shipped. */
@@ -239,6 +247,7 @@ static const char *const store_migrations[] = {
 	store_schema_v4,
 	store_schema_v5,
 	store_schema_v6,
+	store_schema_v7,
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

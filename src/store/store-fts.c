@@ -2,26 +2,35 @@
  * indexing").
  *
  * FTS5 with the trigram tokenizer spends about 0.2 µs per byte of text on
- * an INSERT (a 2 MB text: ~0.4 s), all of it under the user's write lock.
- * Inside APPEND that is the answer's latency, and inside a worker it stops
- * every session of the worker. So while the indexer runs, APPEND only notes
- * the message's id in email_text_pending, and the indexer thread, with
- * handles of its own, derives the text from the body file again
- * (store_ingest_text) and adds it to email_text, one message per short
- * write transaction. (Rows of schema 5, and those the migration to 6 put
- * back, carry their text and are moved as they are.) Removing an expunged
- * message's text costs as much, so that waits in email_text_dead for the
- * same thread.
+ * an INSERT (a 2 MB text: ~0.4 s). The index therefore lives in a database
+ * file of its own beside mail.db (fts.db, schema version 7), written only
+ * by the indexer: its long transactions hold no lock a delivery or a flag
+ * change waits for, and its pages never pass through mail.db's WAL, whose
+ * syncs every acknowledged command waits for.
+ *
+ * The queues stay in mail.db, filled in the transactions that create and
+ * delete emails rows: email_text_pending holds the ids whose text is to be
+ * indexed (APPEND and LMTP note only the id; the indexer derives the text
+ * from the body file again, store_ingest_text; rows of schema 5, of the
+ * migration to 6 and of petrel's command-line tools carry a copy, which is
+ * used as it is), email_text_dead the ids whose text is to leave the index
+ * (emails_ad). The indexer works in batches: it reads a batch of ids from
+ * both queues, applies them to fts.db in one transaction, which is synced
+ * (synchronous=FULL), and only then deletes them from the queues. A crash
+ * in between applies the batch again: every text is deleted from the index
+ * before it is inserted, so that is harmless.
  *
  * Searching stays exact meanwhile: store_msg_search_text adds every
  * message whose text waits to the candidates it returns, and its callers
- * confirm candidates by scanning the text, which store_msg_get reads from
- * the index or derives from the body.
+ * confirm candidates by scanning the text, which store_fts_text reads
+ * from the index or from where it waits. Readers look at the queue in
+ * mail.db before the index: a text that no longer waits was in the index
+ * before they looked.
  *
- * The queue holds user names (each at most once) with the time they are
- * due; it is bounded by the number of users with waiting texts. A user
- * with many waiting texts is indexed a few at a time and queued again
- * behind the others. */
+ * The queue of users holds user names (each at most once) with the time
+ * they are due; it is bounded by the number of users with waiting texts. A
+ * user with many waiting texts is indexed a batch at a time and queued
+ * again behind the others. */
 
 #include "store/store-fts.h"
 #include "store/store-ingest.h"
@@ -33,18 +42,27 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
-/* Texts indexed for one user before the others get their turn. */
+/* Texts indexed for one user before the others get their turn, and the
+ * most one index transaction applies. */
 #define STORE_FTS_BATCH 16
 /* Handles the indexer keeps open (its own store_cache). */
 #define STORE_FTS_HANDLES 8
 /* A user who keeps receiving mail is indexed at the latest this long
  * after the first unindexed delivery (store_fts_job_put). */
 #define STORE_FTS_MAX_WAIT_MS (60u * 1000)
+/* The indexer's nice value: on a busy machine, sessions get the CPU
+ * first (the index only makes searches faster; they are exact without). */
+#define STORE_FTS_NICE 10
 
 struct store_fts_job {
 	char *user;
@@ -71,8 +89,6 @@ static struct {
  * store_fts_note_dropped, consumed after COMMIT. */
 static __thread bool store_fts_put_aside;
 
-/* ---- Adding text ---- */
-
 /* Read only by threads the indexer outlives (started before them,
  * stopped after them), so no lock is needed. */
 static bool store_fts_deferred(void)
@@ -80,36 +96,119 @@ static bool store_fts_deferred(void)
 	return store_fts.running;
 }
 
+/* ---- The index's database ---- */
+
+static const char store_fts_schema[] =
+	"PRAGMA journal_mode = WAL;"
+	"PRAGMA synchronous = FULL;"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS email_text USING fts5(headers, body,"
+	" tokenize = 'trigram', detail = column);";
+
+static char *store_fts_path(const struct store_user *u)
+{
+	size_t len = strlen(u->dir) + sizeof("/fts.db");
+	char *path = xmalloc(len);
+	snprintf(path, len, "%s/fts.db", u->dir);
+	return path;
+}
+
+static void store_fts_handle_free(struct store_user *f)
+{
+	store_db_close(f);
+	free(f->name);
+	free(f);
+}
+
+struct store_user *store_fts_db(struct store_user *u, const char **error_r)
+{
+	if (u->fts != NULL)
+		return u->fts;
+	struct store_user *f = xcalloc(1, sizeof(*f));
+	f->name = xstrdup(u->name);
+	char *path = store_fts_path(u);
+	/* NOMUTEX: used by the thread that uses u (store.h). */
+	int rc = sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	free(path);
+	enum store_error err = rc == SQLITE_OK ? STORE_OK :
+		store_db_fail(f, rc, "open index database", error_r);
+	if (err == STORE_OK) {
+		sqlite3_busy_timeout(f->db, STORE_DB_BUSY_TIMEOUT_MS);
+		err = store_db_exec(f, store_fts_schema, error_r);
+	}
+	if (err != STORE_OK) {
+		store_fts_handle_free(f);
+		return NULL;
+	}
+	u->fts = f;
+	return f;
+}
+
+void store_fts_close(struct store_user *u)
+{
+	if (u->fts != NULL)
+		store_fts_handle_free(u->fts);
+	u->fts = NULL;
+}
+
+enum store_error store_fts_ensure(struct store_user *u, const char **error_r)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO email_text_pending (email_id) SELECT id FROM emails";
+	char *path = store_fts_path(u);
+	int found = access(path, F_OK) == 0 ? 1 : errno == ENOENT ? 0 : -1;
+	enum store_error err = found >= 0 ? STORE_OK :
+		store_sys_fail("look for the index", path, errno, error_r);
+	free(path);
+	if (found != 0)
+		return err;
+	/* A new store, one of schema 6 or older, or an index removed by
+	 * hand: every text waits for the indexer, queued before the empty
+	 * index exists so that no reader takes an empty index for a full
+	 * one. Other handles doing the same meanwhile change nothing. */
+	err = store_db_begin_write(u, error_r);
+	if (err != STORE_OK)
+		return err;
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	err = st == NULL ? STORE_ERR_INTERNAL : store_db_step_done(u, st, "queue texts", error_r);
+	if (err == STORE_OK && sqlite3_changes(u->db) > 0)
+		store_fts_put_aside = true;
+	err = err == STORE_OK ? store_db_commit(u, error_r) : store_db_rollback(u, err);
+	if (err == STORE_OK && store_fts_db(u, error_r) == NULL)
+		err = STORE_ERR_INTERNAL;
+	return err;
+}
+
+/* ---- Adding text ---- */
+
 enum store_error store_fts_add(struct store_user *u, int64_t email_id, const char *headers,
 			       const char *body, const char **error_r)
 {
-	static const char sql_index[] =
-		"INSERT INTO email_text (rowid, headers, body) VALUES (?, ?, ?)";
-	static const char sql_aside[] =
+	static const char sql[] =
 		"INSERT INTO email_text_pending (email_id, headers, body) VALUES (?, ?, ?)";
 	if (headers == NULL && body == NULL)
 		return STORE_OK;
-	bool defer = store_fts_deferred();
-	sqlite3_stmt *st = store_db_stmt(u, defer ? sql_aside : sql_index, error_r);
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, email_id);
-	/* Put aside without a copy: the indexer derives the text from the
-	 * body file again (store_ingest_text), so the delivery does not
-	 * write it a second time, into the WAL, before it is acknowledged. */
-	store_db_bind_text(st, 2, defer ? NULL : headers);
-	store_db_bind_text(st, 3, defer ? NULL : body);
-	enum store_error err = store_db_step_done(u, st, defer ? "put text aside" :
-						  "index email text", error_r);
-	if (err == STORE_OK && defer)
+	/* The daemon puts the id aside without a copy: the indexer derives
+	 * the text from the body file again (store_ingest_text), so the
+	 * delivery does not write it a second time, into the WAL, before it
+	 * is acknowledged. Without the indexer the text is indexed right
+	 * after the commit, from the copy. */
+	bool copy = !store_fts_deferred();
+	store_db_bind_text(st, 2, copy ? headers : NULL);
+	store_db_bind_text(st, 3, copy ? body : NULL);
+	enum store_error err = store_db_step_done(u, st, "put text aside", error_r);
+	if (err == STORE_OK)
 		store_fts_put_aside = true;
 	return err;
 }
 
 void store_fts_note_dropped(void)
 {
-	if (store_fts_deferred())
-		store_fts_put_aside = true;
+	store_fts_put_aside = true;
 }
 
 void store_fts_after_commit(struct store_user *u)
@@ -117,7 +216,23 @@ void store_fts_after_commit(struct store_user *u)
 	if (!store_fts_put_aside)
 		return;
 	store_fts_put_aside = false;
-	store_fts_indexer_enqueue(u->name);
+	if (store_fts_deferred()) {
+		store_fts_indexer_enqueue(u->name);
+		return;
+	}
+	/* petrel's command-line tools: no indexer thread, so the texts are
+	 * indexed now. Should that fail, they stay aside (searches scan them)
+	 * for the daemon's next start. Not under sync-behind (the daemon, and
+	 * tests of it without the indexer): its commits here would take over
+	 * the one just made, whose blobs the caller releases once it is
+	 * durable (store_sync_release_after). */
+	if (store_sync_behind_active())
+		return;
+	const char *error;
+	bool more;
+	if (store_fts_index_step(u, UINT_MAX, NULL, &more, &error) != STORE_OK)
+		log_event(LOG_ERROR, NULL, "fts_index_failed", "user=%s error=\"%s\"", u->name,
+			  error);
 }
 
 void store_fts_after_rollback(void)
@@ -125,165 +240,203 @@ void store_fts_after_rollback(void)
 	store_fts_put_aside = false;
 }
 
-/* ---- Indexing waiting texts ---- */
+/* ---- Reading ---- */
 
-/* The statements that finish one unit of the indexer's work on an id, in
- * a write transaction. */
-struct store_fts_steps {
-	const char *sql[2];
-	const char *what;
-};
-
-/* The text of a deleted emails row leaves the index. */
-static const struct store_fts_steps store_fts_remove = {
-	.sql = { "DELETE FROM email_text WHERE rowid = ?",
-		 "DELETE FROM email_text_dead WHERE email_id = ?" },
-	.what = "remove email text",
-};
-
-/* A waiting text that keeps its copy (put aside by a store of schema 5,
- * or by the migration to 6) enters the index as it is. */
-static const struct store_fts_steps store_fts_move = {
-	.sql = { "INSERT INTO email_text (rowid, headers, body)"
-		 " SELECT email_id, headers, body FROM email_text_pending WHERE email_id = ?",
-		 "DELETE FROM email_text_pending WHERE email_id = ?" },
-	.what = "index waiting text",
-};
-
-static enum store_error store_fts_run_steps(struct store_user *u,
-					    const struct store_fts_steps *steps,
-					    int64_t email_id, const char **error_r)
+enum store_error store_fts_text(struct store_user *u, int64_t email_id, const char *hash,
+				struct arena *a, const char **headers_r, const char **body_r,
+				const char **error_r)
 {
-	enum store_error err = STORE_OK;
-	for (size_t i = 0; i < 2 && err == STORE_OK; i++) {
-		sqlite3_stmt *st = store_db_stmt(u, steps->sql[i], error_r);
-		if (st == NULL)
-			return STORE_ERR_INTERNAL;
-		sqlite3_bind_int64(st, 1, email_id);
-		err = store_db_step_done(u, st, steps->what, error_r);
-	}
-	return err;
-}
-
-/* In a write transaction: removes one expunged text from the index.
- * *found_r false when none waits. */
-static enum store_error store_fts_remove_one(struct store_user *u, bool *found_r,
-					     const char **error_r)
-{
-	static const char sql[] = "SELECT email_id FROM email_text_dead LIMIT 1";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	static const char sql_waiting[] =
+		"SELECT headers, body, headers IS NULL AND body IS NULL"
+		" FROM email_text_pending WHERE email_id = ?";
+	static const char sql_indexed[] = "SELECT headers, body FROM email_text WHERE rowid = ?";
+	*headers_r = *body_r = NULL;
+	/* The queue first: a text that does not wait there was indexed
+	 * before this read (the indexer drops it from the queue only after
+	 * the index commits). */
+	sqlite3_stmt *st = store_db_stmt(u, sql_waiting, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
-	int64_t email_id = 0;
-	enum store_error err = STORE_OK;
-	int ret = store_db_int(u, st, &email_id, &err, error_r);
-	*found_r = ret == 1;
-	if (ret <= 0)
-		return ret < 0 ? err : STORE_OK;
-	return store_fts_run_steps(u, &store_fts_remove, email_id, error_r);
+	sqlite3_bind_int64(st, 1, email_id);
+	int rc = sqlite3_step(st);
+	bool derive = false;
+	if (rc == SQLITE_ROW) {
+		*headers_r = store_db_column_str(a, st, 0);
+		*body_r = store_db_column_str(a, st, 1);
+		derive = sqlite3_column_int(st, 2) != 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "read waiting text", error_r);
+	if (derive)
+		return store_ingest_text(u, hash, a, headers_r, body_r, error_r);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	struct store_user *f = store_fts_db(u, error_r);
+	if (f == NULL)
+		return STORE_ERR_INTERNAL;
+	st = store_db_stmt(f, sql_indexed, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, email_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*headers_r = store_db_column_str(a, st, 0);
+		*body_r = store_db_column_str(a, st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(f, rc, "read email text", error_r);
+	return STORE_OK;
 }
 
-/* The oldest waiting text: kept as a copy, or derived from its body file
- * outside any transaction (the parse must not hold the user's write
- * lock). */
+/* ---- Indexing a batch ---- */
+
+/* A text waiting in email_text_pending. */
 struct store_fts_waiting {
 	int64_t email_id;
 	bool has_copy;
-	const char *headers, *body;   /* derived; NULL, NULL: no text */
+	const char *hash; /* NULL: its message went meanwhile */
 };
 
-/* Finds the oldest waiting text and, without a copy, derives it from the
- * body file (store_ingest_text). A body that cannot be read (a store
- * damaged by hand) counts as no text rather than being tried forever. */
-static enum store_error store_fts_next_waiting(struct store_user *u, struct arena *a,
-					       struct store_fts_waiting *w, bool *found_r,
-					       const char **error_r)
+/* The ids one batch takes from the two queues. */
+struct store_fts_batch {
+	int64_t dead[STORE_FTS_BATCH];
+	size_t dead_count;
+	struct store_fts_waiting waiting[STORE_FTS_BATCH];
+	size_t waiting_count;
+};
+
+/* Reads up to max ids: removals first, then the oldest waiting texts. */
+static enum store_error store_fts_batch_read(struct store_user *u, struct arena *a, size_t max,
+					     struct store_fts_batch *b, const char **error_r)
 {
-	static const char sql[] =
+	static const char sql_dead[] =
+		"SELECT email_id FROM email_text_dead ORDER BY email_id LIMIT ?";
+	static const char sql_waiting[] =
 		"SELECT p.email_id, p.headers IS NOT NULL OR p.body IS NOT NULL, e.hash"
 		" FROM email_text_pending p LEFT JOIN emails e ON e.id = p.email_id"
-		" ORDER BY p.email_id LIMIT 1";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+		" ORDER BY p.email_id LIMIT ?";
+	memset(b, 0, sizeof(*b));
+	sqlite3_stmt *st = store_db_stmt(u, sql_dead, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
-	int rc = sqlite3_step(st);
-	*found_r = rc == SQLITE_ROW;
-	memset(w, 0, sizeof(*w));
-	const char *hash = NULL;
-	if (rc == SQLITE_ROW) {
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		b->dead[b->dead_count++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "find dropped texts", error_r);
+	if (b->dead_count == max)
+		return STORE_OK;
+	st = store_db_stmt(u, sql_waiting, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(max - b->dead_count));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_fts_waiting *w = &b->waiting[b->waiting_count++];
 		w->email_id = sqlite3_column_int64(st, 0);
 		w->has_copy = sqlite3_column_int(st, 1) != 0;
-		hash = store_db_column_str(a, st, 2);
+		w->hash = store_db_column_str(a, st, 2);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_OK : store_db_fail(u, rc, "find waiting text",
-								     error_r);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "find waiting texts", error_r);
+	return STORE_OK;
+}
+
+/* The text of w: its copy, or derived from its body file. A body that
+ * cannot be read (a store damaged by hand) counts as no text rather than
+ * being tried forever. */
+static enum store_error store_fts_waiting_text(struct store_user *u,
+					       const struct store_fts_waiting *w, struct arena *a,
+					       const char **headers_r, const char **body_r,
+					       const char **error_r)
+{
+	*headers_r = *body_r = NULL;
+	if (w->hash == NULL)
+		return STORE_OK;
+	if (w->has_copy)
+		return store_fts_text(u, w->email_id, w->hash, a, headers_r, body_r, error_r);
 	const char *error = NULL;
-	if (!w->has_copy && hash != NULL &&
-	    store_ingest_text(u, hash, a, &w->headers, &w->body, &error) != STORE_OK) {
+	if (store_ingest_text(u, w->hash, a, headers_r, body_r, &error) != STORE_OK) {
 		log_event(LOG_WARN, NULL, "fts_text_unreadable", "user=%s hash=%s error=\"%s\"",
-			  u->name, hash, error != NULL ? error : "-");
-		w->headers = w->body = NULL;
+			  u->name, w->hash, error != NULL ? error : "-");
+		*headers_r = *body_r = NULL;
 	}
 	return STORE_OK;
 }
 
-/* In a write transaction: indexes w unless its message went meanwhile
- * (its waiting row went with it). */
-static enum store_error store_fts_index_waiting(struct store_user *u,
-					       const struct store_fts_waiting *w,
-					       const char **error_r)
+/* In f's write transaction: the text of email_id leaves the index, and
+ * (headers or body not NULL) enters it anew. */
+static enum store_error store_fts_put(struct store_user *f, int64_t email_id,
+				      const char *headers, const char *body, const char **error_r)
 {
-	static const char sql_forget[] = "DELETE FROM email_text_pending WHERE email_id = ?";
-	static const char sql_index[] =
+	static const char sql_delete[] = "DELETE FROM email_text WHERE rowid = ?";
+	static const char sql_insert[] =
 		"INSERT INTO email_text (rowid, headers, body) VALUES (?, ?, ?)";
-	if (w->has_copy)
-		return store_fts_run_steps(u, &store_fts_move, w->email_id, error_r);
-	sqlite3_stmt *st = store_db_stmt(u, sql_forget, error_r);
+	sqlite3_stmt *st = store_db_stmt(f, sql_delete, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, w->email_id);
-	enum store_error err = store_db_step_done(u, st, "drop waiting text", error_r);
-	if (err != STORE_OK || sqlite3_changes(u->db) == 0 ||
-	    (w->headers == NULL && w->body == NULL))
+	sqlite3_bind_int64(st, 1, email_id);
+	enum store_error err = store_db_step_done(f, st, "remove email text", error_r);
+	if (err != STORE_OK || (headers == NULL && body == NULL))
 		return err;
-	st = store_db_stmt(u, sql_index, error_r);
+	st = store_db_stmt(f, sql_insert, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, w->email_id);
-	store_db_bind_text(st, 2, w->headers);
-	store_db_bind_text(st, 3, w->body);
-	return store_db_step_done(u, st, "index email text", error_r);
+	sqlite3_bind_int64(st, 1, email_id);
+	store_db_bind_text(st, 2, headers);
+	store_db_bind_text(st, 3, body);
+	return store_db_step_done(f, st, "index email text", error_r);
 }
 
-/* One unit of work: an expunged text removed, else the oldest waiting
- * text indexed. *found_r false when nothing waits. */
-static enum store_error store_fts_work_one(struct store_user *u, bool *found_r,
-					   const char **error_r)
+/* Applies the batch to the index in one transaction, synced on COMMIT. */
+static enum store_error store_fts_batch_apply(struct store_user *u, struct store_user *f,
+					      const struct store_fts_batch *b,
+					      const char **error_r)
 {
+	enum store_error err = store_db_exec(f, "BEGIN IMMEDIATE", error_r);
+	for (size_t i = 0; err == STORE_OK && i < b->dead_count; i++)
+		err = store_fts_put(f, b->dead[i], NULL, NULL, error_r);
+	for (size_t i = 0; err == STORE_OK && i < b->waiting_count; i++) {
+		/* One text in memory at a time. */
+		struct arena *a = arena_new(0);
+		const char *headers, *body;
+		err = store_fts_waiting_text(u, &b->waiting[i], a, &headers, &body, error_r);
+		if (err == STORE_OK)
+			err = store_fts_put(f, b->waiting[i].email_id, headers, body, error_r);
+		arena_destroy(&a);
+	}
+	if (err == STORE_OK)
+		err = store_db_exec(f, "COMMIT", error_r);
+	if (err != STORE_OK && !sqlite3_get_autocommit(f->db))
+		(void)sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+/* Once the index holds the batch: its ids leave the queues, in a short
+ * write transaction on mail.db that goes after any waiting delivery. */
+static enum store_error store_fts_batch_forget(struct store_user *u,
+					       const struct store_fts_batch *b,
+					       const char **error_r)
+{
+	static const char sql_dead[] = "DELETE FROM email_text_dead WHERE email_id = ?";
+	static const char sql_waiting[] = "DELETE FROM email_text_pending WHERE email_id = ?";
 	store_sync_yield_to_writers(u);
 	enum store_error err = store_db_begin_write(u, error_r);
-	if (err != STORE_OK)
-		return err;
-	err = store_fts_remove_one(u, found_r, error_r);
-	if (err == STORE_OK && *found_r)
-		return store_db_commit(u, error_r);
-	store_db_rollback(u, err);
-	if (err != STORE_OK)
-		return err;
-	struct arena *a = arena_new(0);
-	struct store_fts_waiting w;
-	err = store_fts_next_waiting(u, a, &w, found_r, error_r);
-	if (err == STORE_OK && *found_r) {
-		store_sync_yield_to_writers(u);
-		err = store_db_begin_write(u, error_r);
-		if (err == STORE_OK)
-			err = store_fts_index_waiting(u, &w, error_r);
-		err = err == STORE_OK ? store_db_commit(u, error_r) : store_db_rollback(u, err);
+	size_t total = b->dead_count + b->waiting_count;
+	for (size_t i = 0; err == STORE_OK && i < total; i++) {
+		bool dead = i < b->dead_count;
+		sqlite3_stmt *st = store_db_stmt(u, dead ? sql_dead : sql_waiting, error_r);
+		if (st == NULL)
+			return store_db_rollback(u, STORE_ERR_INTERNAL);
+		sqlite3_bind_int64(st, 1, dead ? b->dead[i]
+					       : b->waiting[i - b->dead_count].email_id);
+		err = store_db_step_done(u, st, "forget queued text", error_r);
 	}
-	arena_destroy(&a);
-	return err;
+	return err == STORE_OK ? store_db_commit(u, error_r) : store_db_rollback(u, err);
 }
 
 enum store_error store_fts_pending_count(struct store_user *u, uint64_t *count_r,
@@ -308,10 +461,24 @@ enum store_error store_fts_index_step(struct store_user *u, unsigned max_message
 	unsigned indexed = 0;
 	bool found = true;
 	enum store_error err = STORE_OK;
+	struct store_user *f = store_fts_db(u, error_r);
+	if (f == NULL)
+		err = STORE_ERR_INTERNAL;
 	while (found && indexed < max_messages && err == STORE_OK) {
-		err = store_fts_work_one(u, &found, error_r);
-		if (err == STORE_OK && found)
-			indexed++;
+		unsigned left = max_messages - indexed;
+		struct arena *a = arena_new(0);
+		struct store_fts_batch b;
+		err = store_fts_batch_read(u, a, left < STORE_FTS_BATCH ? left : STORE_FTS_BATCH, &b,
+					   error_r);
+		size_t count = b.dead_count + b.waiting_count;
+		found = err == STORE_OK && count > 0;
+		if (found)
+			err = store_fts_batch_apply(u, f, &b, error_r);
+		if (found && err == STORE_OK)
+			err = store_fts_batch_forget(u, &b, error_r);
+		if (found && err == STORE_OK)
+			indexed += (unsigned)count;
+		arena_destroy(&a);
 	}
 	if (indexed_r != NULL)
 		*indexed_r = indexed;
@@ -333,12 +500,11 @@ static struct store_fts_job *store_fts_job_find(const char *user)
 	return NULL;
 }
 
-/* Under the lock: queues user, due delay_ms from now. While the indexer
- * works on a user it holds the user's write lock, which would make that
- * user's next delivery wait; so a user already queued is postponed with
- * each delivery (indexing starts once deliveries pause for delay_ms), but
- * never beyond delay_ms, or STORE_FTS_MAX_WAIT_MS if longer, after the
- * first one. */
+/* Under the lock: queues user, due delay_ms from now. A user already
+ * queued is postponed with each delivery, so that a burst of deliveries
+ * is indexed in full batches once it pauses for delay_ms, but never
+ * beyond delay_ms, or STORE_FTS_MAX_WAIT_MS if longer, after the first
+ * one. */
 static void store_fts_job_put(const char *user, uint64_t delay_ms)
 {
 	uint64_t now = time_mono_ms();
@@ -444,6 +610,9 @@ static bool store_fts_index_user(struct store_cache *cache, const char *user)
 static void *store_fts_main(void *arg)
 {
 	(void)arg;
+	/* Linux keeps a nice value per thread: this one's alone. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_FTS_NICE) < 0)
+		log_event(LOG_WARN, NULL, "fts_nice_failed", "error=\"%s\"", strerror(errno));
 	struct store_cache *cache = store_cache_new(store_fts.data_dir, STORE_FTS_HANDLES);
 	pthread_mutex_lock(&store_fts.lock);
 	char *user;

@@ -625,38 +625,6 @@ enum store_error store_msg_append_by_name(struct store_user *u,
 
 /* ---- Reading ---- */
 
-static enum store_error store_msg_get_text(struct store_user *u,
-					   int64_t email_id, const char *hash,
-					   struct arena *a, struct store_msg_meta *meta,
-					   const char **error_r)
-{
-	/* From the index, or from where it waits for the indexer: a waiting
-	 * text put aside by the daemon's APPEND keeps no copy (store-fts.c)
-	 * and is derived from the body again. */
-	static const char sql[] =
-		"SELECT headers, body, 0 FROM email_text WHERE rowid = ?1"
-		" UNION ALL SELECT headers, body, headers IS NULL AND body IS NULL"
-		" FROM email_text_pending WHERE email_id = ?1";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, email_id);
-	int rc = sqlite3_step(st);
-	bool derive = false;
-	if (rc == SQLITE_ROW) {
-		meta->header_text = store_db_column_str(a, st, 0);
-		meta->body_text = store_db_column_str(a, st, 1);
-		derive = sqlite3_column_int(st, 2) != 0;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_fail(u, rc, "read email text", error_r);
-	if (derive)
-		return store_ingest_text(u, hash, a, &meta->header_text, &meta->body_text,
-					 error_r);
-	return STORE_OK;
-}
-
 static void store_msg_read_meta(sqlite3_stmt *st, struct arena *a,
 				struct store_msg_meta *meta)
 {
@@ -727,7 +695,8 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 		msg_r->flags = (msg_r->flags & ~STORE_FLAG_SEEN) | (seen ? STORE_FLAG_SEEN : 0);
 	}
 	if ((want & STORE_MSG_WANT_META) != 0 && (want & STORE_MSG_WANT_TEXT) != 0)
-		return store_msg_get_text(u, email_id, msg_r->hash, a, &msg_r->meta, error_r);
+		return store_fts_text(u, email_id, msg_r->hash, a, &msg_r->meta.header_text,
+				      &msg_r->meta.body_text, error_r);
 	return STORE_OK;
 }
 
@@ -1162,6 +1131,55 @@ static const char *store_fts_query(struct arena *a, enum store_text_field field,
 	return query;
 }
 
+/* The email ids of the index's texts matching query, ascending. */
+static enum store_error store_fts_matches(struct store_user *u, const char *query,
+					  struct arena *a, int64_t **ids_r, size_t *count_r,
+					  const char **error_r)
+{
+	static const char sql[] =
+		"SELECT rowid FROM email_text WHERE email_text MATCH ? ORDER BY rowid";
+	struct store_user *f = store_fts_db(u, error_r);
+	if (f == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_stmt *st = store_db_stmt(f, sql, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	store_db_bind_text(st, 1, query);
+	size_t cap = 64, n = 0;
+	int64_t *ids = arena_alloc(a, cap * sizeof(*ids));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *bigger = arena_alloc(a, 2 * cap * sizeof(*ids));
+			memcpy(bigger, ids, n * sizeof(*ids));
+			ids = bigger;
+			cap *= 2;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(f, rc, "full-text search", error_r);
+	*ids_r = ids;
+	*count_r = n;
+	return STORE_OK;
+}
+
+static bool store_ids_contain(const int64_t *ids, size_t count, int64_t id)
+{
+	size_t lo = 0, hi = count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return true;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 enum store_error store_msg_search_text(struct store_user *u,
 				       uint64_t mailbox_id,
 				       enum store_text_field field,
@@ -1169,13 +1187,13 @@ enum store_error store_msg_search_text(struct store_user *u,
 				       uint32_t **uids_r, size_t *count_r,
 				       const char **error_r)
 {
-	/* A text not yet indexed (store-fts.c) makes its message a
-	 * candidate whatever the needle. */
+	/* The mailbox's messages, and which of them have a text waiting for
+	 * the indexer (store-fts.c): those are candidates whatever the
+	 * needle. Read before the index: a text not waiting here was in the
+	 * index before this read. */
 	static const char sql[] =
-		"SELECT uid FROM messages WHERE mailbox_id = ?1 AND (email_id IN"
-		" (SELECT rowid FROM email_text WHERE email_text MATCH ?2)"
-		" OR email_id IN (SELECT email_id FROM email_text_pending))"
-		" ORDER BY uid";
+		"SELECT uid, email_id, email_id IN (SELECT email_id FROM email_text_pending)"
+		" FROM messages WHERE mailbox_id = ? ORDER BY uid";
 	/* The trigram index cannot answer substrings of fewer than three
 	 * characters; the caller scans instead. */
 	if (store_utf8_chars(needle) < 3)
@@ -1185,6 +1203,37 @@ enum store_error store_msg_search_text(struct store_user *u,
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-	store_db_bind_text(st, 2, store_fts_query(a, field, needle));
-	return store_db_uids(u, st, 0, a, "full-text search", uids_r, count_r, error_r);
+	size_t cap = 64, n = 0;
+	struct { uint32_t uid; bool waiting; int64_t email_id; } *rows =
+		arena_alloc(a, cap * sizeof(*rows));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			void *bigger = arena_alloc(a, 2 * cap * sizeof(*rows));
+			memcpy(bigger, rows, n * sizeof(*rows));
+			rows = bigger;
+			cap *= 2;
+		}
+		rows[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		rows[n].email_id = sqlite3_column_int64(st, 1);
+		rows[n].waiting = sqlite3_column_int(st, 2) != 0;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "full-text search", error_r);
+	int64_t *ids = NULL;
+	size_t id_count = 0;
+	enum store_error err = store_fts_matches(u, store_fts_query(a, field, needle), a, &ids,
+						 &id_count, error_r);
+	if (err != STORE_OK)
+		return err;
+	uint32_t *uids = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*uids));
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].waiting || store_ids_contain(ids, id_count, rows[i].email_id))
+			uids[found++] = rows[i].uid;
+	*uids_r = uids;
+	*count_r = found;
+	return STORE_OK;
 }

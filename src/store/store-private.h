@@ -49,6 +49,10 @@ struct store_user {
 	size_t pending_count, pending_cap;
 	/* Sync-behind's hooks on this connection (store-sync.c), or NULL. */
 	struct store_sync_handle *sync;
+	/* The full-text index's database (fts.db beside mail.db), opened on
+	 * first use by store_fts_db: a handle of its own whose db, stmts and
+	 * name alone are set. NULL until then, and in that handle itself. */
+	struct store_user *fts;
 };
 
 /* ---- Errors (store-error.c) ---- */
@@ -120,6 +124,9 @@ enum store_error store_share_forget(const char *data_dir, const char *identifier
 enum store_error store_acl_forget(struct store_user *u, uint64_t mailbox_id, const char **error_r);
 
 /* ---- Database (store-db.c) ---- */
+/* Milliseconds a writer waits for another writer (BEGIN IMMEDIATE) before
+ * the operation fails with STORE_ERR_INUSE. */
+#define STORE_DB_BUSY_TIMEOUT_MS 10000
 
 /* Opens/creates path, sets the pragmas and migrates the schema. */
 enum store_error store_db_open(struct store_user *u, const char *path,

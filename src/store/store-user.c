@@ -2,6 +2,7 @@
  * sweeps of tmp/ and of orphan blobs. */
 
 #include "store/store-private.h"
+#include "store/store-fts.h"
 
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -59,6 +60,7 @@ static char *store_path_join(const char *dir, const char *name)
 
 static void store_user_free(struct store_user *u)
 {
+	store_fts_close(u);
 	store_db_close(u);
 	free(u->name);
 	free(u->dir);
@@ -184,6 +186,8 @@ enum store_error store_user_open(const char *data_dir, const char *user,
 	free(db_path);
 	if (err == STORE_OK)
 		err = store_user_ensure_defaults(u, error_r);
+	if (err == STORE_OK)
+		err = store_fts_ensure(u, error_r);
 	if (err != STORE_OK) {
 		store_user_free(u);
 		return err;

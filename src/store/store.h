@@ -1043,24 +1043,27 @@ bool store_sync_request(struct store_sync_ticket **ticket, store_sync_done_t *do
 void store_set_expunge_log_limits(unsigned max_age_s, unsigned max_entries);
 
 /* Full-text indexing off the write path. Indexing a large text in FTS5
- * takes long (a 2 MB text ~0.6 s), so with the background indexer running
- * (petrel serve), APPEND and LMTP only put a new message's decoded text
- * aside, and the indexer moves it into the index later, one message per
- * write transaction. Until then store_msg_search_text counts the message
- * as a candidate of every search (callers confirm candidates by scanning,
- * so answers stay exact) and STORE_MSG_WANT_TEXT reads the text from
- * where it waits. Without the indexer (petrel deliver, import, tests)
- * text is indexed inside the APPEND transaction.
+ * takes long (a 2 MB text ~0.4 s), so APPEND and LMTP only queue a new
+ * message's id (email_text_pending), and the indexer adds its text to the
+ * index later. The index is a database of its own beside mail.db
+ * (fts.db), written only by the indexer, so its transactions hold up no
+ * delivery; it can be rebuilt from the body files (a store opened without
+ * it queues every text again). Until a text is indexed,
+ * store_msg_search_text counts its message as a candidate of every search
+ * (callers confirm candidates by scanning, so answers stay exact) and
+ * STORE_MSG_WANT_TEXT derives the text from the body file. Without the
+ * indexer thread (petrel deliver, import) texts are indexed right after
+ * the transaction that queued them commits.
  *
  * store_fts_indexer_start starts the indexer's thread, with its own
- * handles on data_dir: after each APPEND commit that put text aside, the
- * user is queued, and indexed once their deliveries pause for delay_ms
- * (0: at once), at the latest delay_ms or a minute, whichever is longer,
- * after the first delivery waiting (indexing holds the user's write lock,
- * which a delivery meanwhile would wait for). Call it before
- * threads that append start, and store_fts_indexer_stop (which waits for
- * the message being indexed, leaving the rest for next time) after they
- * have stopped. False (*error_r set) if the thread cannot start. */
+ * handles on data_dir and a lower CPU priority than the sessions': after
+ * each commit that queued texts, the user is queued, and indexed once
+ * their deliveries pause for delay_ms (0: at once), at the latest
+ * delay_ms or a minute, whichever is longer, after the first delivery
+ * waiting (texts are indexed in batches). Call it before threads that
+ * append start, and store_fts_indexer_stop (which waits for the batch
+ * being indexed, leaving the rest for next time) after they have stopped.
+ * False (*error_r set) if the thread cannot start. */
 bool store_fts_indexer_start(const char *data_dir, unsigned delay_ms, const char **error_r);
 void store_fts_indexer_stop(void);
 /* Queues user's waiting texts (start-up: left by a stop or a crash).
@@ -1068,9 +1071,9 @@ void store_fts_indexer_stop(void);
 void store_fts_indexer_enqueue(const char *user);
 
 /* Removes the texts of deleted messages from the index, then indexes
- * waiting texts of u, oldest first: up to max_messages in all, one write
- * transaction each. *indexed_r (may be NULL) is how many were done,
- * *more_r whether texts still wait. */
+ * waiting texts of u, oldest first: up to max_messages in all, in batches
+ * of one index transaction each. *indexed_r (may be NULL) is how many
+ * were done, *more_r whether texts still wait. */
 enum store_error store_fts_index_step(struct store_user *u, unsigned max_messages,
 				      unsigned *indexed_r, bool *more_r, const char **error_r);
 /* How many texts of u wait to be indexed or removed from the index. */

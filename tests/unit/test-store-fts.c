@@ -1,8 +1,8 @@
 /* Full-text indexing off the APPEND path (store-fts.c): while the indexer
  * runs, a new message's text waits aside, searches count the message as a
  * candidate and reading its text still works; the indexer (a step, or its
- * thread) moves the text into the index. Without the indexer, text is
- * indexed inside APPEND. */
+ * thread) moves the text into the index, a database of its own (fts.db).
+ * Without the indexer, text is indexed right after APPEND commits. */
 
 #include "test-common.h"
 #include "test-store-common.h"
@@ -50,11 +50,12 @@ static uint32_t append_text(struct store_user *u, uint64_t mbox, const char *bod
 	return uid;
 }
 
-/* Rows of the full-text index (read beside the store's own handle). */
+/* Rows of the full-text index (fts.db, read beside the store's own
+ * handle). */
 static int text_rows(struct store_user *u)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/mail.db", store_user_dir(u));
+	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
 	sqlite3 *db;
 	int n = -1;
 	if (sqlite3_open(path, &db) == SQLITE_OK) {
@@ -92,6 +93,21 @@ static const char *search(struct store_user *u, uint64_t mbox, const char *needl
 	for (size_t i = 0; i < count; i++)
 		n += (size_t)sprintf(out + n, "%s%u", i ? "," : "", uids[i]);
 	return out;
+}
+
+/* Flags uid \\Deleted and expunges the mailbox; how many went. */
+static size_t expunge_one(struct store_user *u, uint64_t mbox, uint32_t uid)
+{
+	struct arena *a = arena_new(0);
+	struct store_uid_range range = { uid, uid };
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	struct store_flags_result res;
+	TEST_CHECK_INT(store_msg_set_flags(u, mbox, &range, 1, &del, a, &res, NULL), STORE_OK);
+	uint32_t *uids;
+	size_t count = 0;
+	TEST_CHECK_INT(store_msg_expunge(u, mbox, NULL, 0, a, &uids, &count, NULL), STORE_OK);
+	arena_destroy(&a);
+	return count;
 }
 
 static const char *body_of(struct store_user *u, uint64_t mbox, uint32_t uid, struct arena *a)
@@ -205,15 +221,7 @@ static void test_expunged_message_text_leaves_the_index(void)
 	TEST_CHECK_INT(store_fts_index_step(u, 8, &done, &more, NULL), STORE_OK);
 	TEST_CHECK_INT(done, 1);
 	TEST_CHECK_INT(text_rows(u), 1);
-	struct arena *a = arena_new(0);
-	struct store_uid_range range = { uid, uid };
-	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
-	struct store_flags_result res;
-	TEST_CHECK_INT(store_msg_set_flags(u, mbox, &range, 1, &del, a, &res, NULL), STORE_OK);
-	uint32_t *uids;
-	size_t count;
-	TEST_CHECK_INT(store_msg_expunge(u, mbox, NULL, 0, a, &uids, &count, NULL), STORE_OK);
-	TEST_CHECK_INT(count, 1);
+	TEST_CHECK_INT(expunge_one(u, mbox, uid), 1);
 	TEST_CHECK_INT(waiting(u), 1);
 	TEST_CHECK_INT(text_rows(u), 1);
 	TEST_CHECK_INT(store_fts_index_step(u, 8, &done, &more, NULL), STORE_OK);
@@ -221,7 +229,6 @@ static void test_expunged_message_text_leaves_the_index(void)
 	TEST_CHECK(!more);
 	TEST_CHECK_INT(waiting(u), 0);
 	TEST_CHECK_INT(text_rows(u), 0);
-	arena_destroy(&a);
 	store_user_close(&u);
 	store_fts_indexer_stop();
 }
@@ -263,15 +270,21 @@ static void test_texts_left_at_stop_are_indexed_after_the_next_start(void)
 	store_fts_indexer_stop();
 }
 
-/* Runs sql on u's database beside the store's own handle. */
-static void db_exec(struct store_user *u, const char *sql)
+/* Runs sql on u's database file (mail.db, fts.db) beside the store's own
+ * handle. */
+static void file_exec(struct store_user *u, const char *file, const char *sql)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/mail.db", store_user_dir(u));
+	snprintf(path, sizeof(path), "%s/%s", store_user_dir(u), file);
 	sqlite3 *db;
 	TEST_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	TEST_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+}
+
+static void db_exec(struct store_user *u, const char *sql)
+{
+	file_exec(u, "mail.db", sql);
 }
 
 /* A text waiting with its copy, as schema 5 kept it and as the migration
@@ -306,6 +319,98 @@ static void test_waiting_copies_are_indexed_as_they_are(void)
 	store_fts_indexer_stop();
 }
 
+/* The index is a database of its own: a transaction holding its write
+ * lock, as the indexer's do while they index, does not hold up a
+ * delivery, a flag change or an expunge. */
+static void test_index_transaction_holds_up_no_delivery(void)
+{
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	struct store_user *u = user_open("apart");
+	uint64_t mbox = inbox(u);
+	uint32_t first = append_text(u, mbox, "first of two");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
+	sqlite3 *index;
+	TEST_CHECK_INT(sqlite3_open(path, &index), SQLITE_OK);
+	TEST_CHECK_INT(sqlite3_exec(index, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	uint32_t second = append_text(u, mbox, "second of two");
+	TEST_CHECK(second > first);
+	struct arena *a = arena_new(0);
+	TEST_CHECK_INT(expunge_one(u, mbox, first), 1);
+	TEST_CHECK_INT(sqlite3_exec(index, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(index);
+	unsigned done;
+	bool more;
+	TEST_CHECK_INT(store_fts_index_step(u, 8, &done, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(text_rows(u), 1);
+	char expected[16];
+	snprintf(expected, sizeof(expected), "%u", second);
+	TEST_CHECK_STR(search(u, mbox, "of two", a), expected);
+	arena_destroy(&a);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
+/* A batch applied to the index whose ids did not leave the queue (a crash
+ * between the two commits) is applied again without doubling a text. */
+static void test_batch_applied_twice_changes_nothing(void)
+{
+	struct store_user *u = user_open("twice");
+	uint64_t mbox = inbox(u);
+	uint32_t uid = append_text(u, mbox, "only once please");
+	TEST_CHECK_INT(text_rows(u), 1);
+	db_exec(u, "INSERT INTO email_text_pending (email_id) SELECT id FROM emails");
+	TEST_CHECK_INT(waiting(u), 1);
+	unsigned done;
+	bool more;
+	TEST_CHECK_INT(store_fts_index_step(u, 8, &done, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(done, 1);
+	TEST_CHECK_INT(waiting(u), 0);
+	TEST_CHECK_INT(text_rows(u), 1);
+	struct arena *a = arena_new(0);
+	char expected[16];
+	snprintf(expected, sizeof(expected), "%u", uid);
+	TEST_CHECK_STR(search(u, mbox, "once please", a), expected);
+	arena_destroy(&a);
+	store_user_close(&u);
+}
+
+/* fts.db removed (or a store of schema 6 or older, which had none): the
+ * next opening queues every text, searches stay exact meanwhile, and the
+ * indexer builds the index anew. */
+static void test_missing_index_is_rebuilt(void)
+{
+	struct store_user *u = user_open("rebuilt");
+	uint64_t mbox = inbox(u);
+	uint32_t first = append_text(u, mbox, "rebuilt quince");
+	append_text(u, mbox, "rebuilt medlar");
+	TEST_CHECK_INT(text_rows(u), 2);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
+	store_user_close(&u);
+	TEST_CHECK_INT(unlink(path), 0);
+	const char *error;
+	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
+	u = user_open("rebuilt");
+	TEST_CHECK_INT(waiting(u), 2);
+	TEST_CHECK_INT(text_rows(u), 0);
+	struct arena *a = arena_new(0);
+	char both[32], one[16];
+	snprintf(both, sizeof(both), "%u,%u", first, first + 1);
+	snprintf(one, sizeof(one), "%u", first);
+	TEST_CHECK_STR(search(u, mbox, "quince", a), both);
+	unsigned done;
+	bool more;
+	TEST_CHECK_INT(store_fts_index_step(u, 8, &done, &more, NULL), STORE_OK);
+	TEST_CHECK_INT(done, 2);
+	TEST_CHECK_INT(text_rows(u), 2);
+	TEST_CHECK_STR(search(u, mbox, "quince", a), one);
+	arena_destroy(&a);
+	store_user_close(&u);
+	store_fts_indexer_stop();
+}
+
 int main(void)
 {
 	test_dir_make("/tmp/petrel-test-fts.XXXXXX");
@@ -320,6 +425,10 @@ int main(void)
 	test_run("thread_indexes_after_append", test_thread_indexes_after_append);
 	test_run("texts_left_at_stop_are_indexed_after_the_next_start",
 		 test_texts_left_at_stop_are_indexed_after_the_next_start);
+	test_run("index_transaction_holds_up_no_delivery",
+		 test_index_transaction_holds_up_no_delivery);
+	test_run("batch_applied_twice_changes_nothing", test_batch_applied_twice_changes_nothing);
+	test_run("missing_index_is_rebuilt", test_missing_index_is_rebuilt);
 	test_dir_remove();
 	return test_finish();
 }

@@ -188,7 +188,7 @@ static void test_user_open_creates_layout_and_defaults(void)
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
 	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TEST_CHECK_INT(sqlite3_column_int(st, 0), 6);
+	TEST_CHECK_INT(sqlite3_column_int(st, 0), 7);
 	sqlite3_finalize(st);
 	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
 	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
