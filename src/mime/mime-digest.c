@@ -189,7 +189,7 @@ static const char *digest_buf_string(struct arena *a, struct buf *b)
 	return s;
 }
 
-void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len,
+void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len, unsigned want,
 		       struct mime_digest *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -202,6 +202,10 @@ void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len,
 	mime_bodystructure_write(&b, msg, len, root, false);
 	d->body = digest_buf_string(a, &b);
 	digest_headers(a, msg, root, d);
+	if ((want & MIME_DIGEST_BODY_TEXT) == 0) {
+		buf_free(&b);
+		return;
+	}
 	digest_text(root, msg, len, &b);
 	/* Text for the index must not contain NUL. */
 	for (size_t i = 0; i < b.len; i++)

@@ -32,8 +32,13 @@ struct mime_digest {
 
 #define MIME_DIGEST_TEXT_MAX (4u * 1024 * 1024)
 
+/* What mime_digest_build computes besides the metadata: body_text (NULL
+ * without it; decoding every text part is most of the work on a large
+ * message). */
+#define MIME_DIGEST_BODY_TEXT 1u
+
 /* Fills digest_r; strings come from a. Never fails. */
-void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len,
+void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len, unsigned want,
 		       struct mime_digest *digest_r);
 
 /* Parses an RFC 5322 date-time (obsolete forms too: two-digit years,

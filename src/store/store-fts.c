@@ -181,6 +181,11 @@ enum store_error store_fts_ensure(struct store_user *u, const char **error_r)
 
 /* ---- Adding text ---- */
 
+bool store_fts_keeps_copies(void)
+{
+	return !store_fts_deferred();
+}
+
 enum store_error store_fts_add(struct store_user *u, int64_t email_id, const char *headers,
 			       const char *body, const char **error_r)
 {
@@ -197,7 +202,7 @@ enum store_error store_fts_add(struct store_user *u, int64_t email_id, const cha
 	 * delivery does not write it a second time, into the WAL, before it
 	 * is acknowledged. Without the indexer the text is indexed right
 	 * after the commit, from the copy. */
-	bool copy = !store_fts_deferred();
+	bool copy = store_fts_keeps_copies();
 	store_db_bind_text(st, 2, copy ? headers : NULL);
 	store_db_bind_text(st, 3, copy ? body : NULL);
 	enum store_error err = store_db_step_done(u, st, "put text aside", error_r);

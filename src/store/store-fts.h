@@ -18,6 +18,10 @@ void store_fts_close(struct store_user *u);
  * the indexer and creates it. */
 enum store_error store_fts_ensure(struct store_user *u, const char **error_r);
 
+/* Whether store_fts_add keeps a copy of the text it queues: only without
+ * the daemon's indexer, which derives the text again when it indexes. */
+bool store_fts_keeps_copies(void);
+
 /* Inside the write transaction that made email row email_id: queues its
  * decoded text for the indexer (email_text_pending). Nothing is done when
  * both texts are NULL. */

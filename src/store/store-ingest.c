@@ -2,6 +2,7 @@
  * over it. */
 
 #include "store/store-ingest.h"
+#include "store/store-fts.h"
 #include "store/store-private.h"
 
 #include "mime/mime-digest.h"
@@ -66,7 +67,10 @@ enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *
 	close(fd);
 	if (!ok)
 		return store_sys_fail("read blob for digest", blob->tmp_path, err, error_r);
-	mime_digest_build(a, bytes.data, bytes.len, &d);
+	/* With the daemon's indexer, the queue keeps no copy of the text
+	 * (store_fts_add): it derives it again when it indexes. */
+	mime_digest_build(a, bytes.data, bytes.len,
+			  store_fts_keeps_copies() ? MIME_DIGEST_BODY_TEXT : 0, &d);
 	file_bytes_release(&bytes);
 	store_ingest_from_digest(a, &d, meta_r);
 	return STORE_OK;
@@ -88,7 +92,7 @@ enum store_error store_ingest_text(struct store_user *u, const char *hash, struc
 	if (!ok)
 		return store_sys_fail("read blob for its text", hash, load_errno, error_r);
 	struct mime_digest d;
-	mime_digest_build(a, bytes.data, bytes.len, &d);
+	mime_digest_build(a, bytes.data, bytes.len, MIME_DIGEST_BODY_TEXT, &d);
 	file_bytes_release(&bytes);
 	*headers_r = d.header_text;
 	*body_r = d.body_text;

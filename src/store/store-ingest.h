@@ -13,7 +13,9 @@ struct arena;
 /* Fills *meta_r from the blob's bytes exactly as they will be stored (line
  * endings already normalised to CRLF by the blob writer), so the offsets in
  * BODYSTRUCTURE are the stored file's. Strings come from a and live until
- * it is reset. Errors: INTERNAL (the tmp file cannot be read). */
+ * it is reset. body_text is NULL while the daemon's indexer runs (it
+ * derives the text again when it indexes). Errors: INTERNAL (the tmp file
+ * cannot be read). */
 enum store_error store_ingest_meta(const struct store_blob *blob, struct arena *a,
 				   struct store_msg_meta *meta_r, const char **error_r);
 
