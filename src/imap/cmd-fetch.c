@@ -105,7 +105,8 @@ static struct mime_part *fetch_tree(struct fetch_msg *fm)
  * parts (header fetches are the commonest FETCH of a mail client). */
 static struct mime_part *fetch_top(struct fetch_msg *fm)
 {
-	static const struct mime_limits top_only = { .max_depth = 0, .max_parts = 1 };
+	static const struct mime_limits top_only = { .max_depth = 0, .max_parts = 1,
+						     .no_line_counts = true };
 	if (fm->root != NULL)
 		return fm->root;
 	if (fm->top == NULL)
@@ -416,14 +417,21 @@ static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 		imap_cmd_no(cmd, "UNAVAILABLE", "Mail store unavailable");
 		return IMAP_CMD_DONE;
 	}
+	/* One read transaction for the rows of this turn, not one per
+	 * message; none is held while the client drains the output. */
+	store_user_snapshot_begin(u);
 	while (ctx->next < ctx->count) {
-		if (conn_output_full(cmd->session->conn))
+		if (conn_output_full(cmd->session->conn)) {
+			store_user_snapshot_end(u);
 			return IMAP_CMD_MORE;
+		}
 		if (!fetch_message(cmd, ctx, u, ctx->uids[ctx->next++])) {
+			store_user_snapshot_end(u);
 			fetch_cleanup(cmd);
 			return IMAP_CMD_DONE;
 		}
 	}
+	store_user_snapshot_end(u);
 	fetch_cleanup(cmd);
 	if (ctx->missing)
 		imap_cmd_no(cmd, "EXPUNGEISSUED", "Some messages were expunged meanwhile");

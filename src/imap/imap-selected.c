@@ -635,7 +635,10 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 	struct store_mailbox_status st;
 	struct store_changes own;
 	const struct store_changes *ch;
+	/* The status and the changes in one read transaction. */
+	store_user_snapshot_begin(u);
 	int ret = imap_selected_read(s, u, &st, &ch, &own);
+	store_user_snapshot_end(u);
 	if (ret > 0) {
 		sel->read_seq = seq;
 		sel->read_ms = now;

@@ -27,6 +27,7 @@ struct mime_parse_ctx {
 	unsigned int max_depth;
 	unsigned int max_parts;
 	unsigned int part_count;
+	bool no_line_counts;
 	/* open multipart boundaries, outermost first */
 	const char *boundaries[MIME_PARSE_MAX_NESTING];
 	size_t boundary_lens[MIME_PARSE_MAX_NESTING];
@@ -353,8 +354,9 @@ static void mime_parse_entity(struct mime_parse_ctx *ctx, struct mime_part *part
 	} else {
 		mime_parse_leaf(ctx, part, hit_r);
 	}
-	part->body_lines = mime_parse_count_lines(ctx->msg + part->body_start,
-						  (size_t)(part->body_end - part->body_start));
+	if (!ctx->no_line_counts)
+		part->body_lines = mime_parse_count_lines(ctx->msg + part->body_start,
+							  (size_t)(part->body_end - part->body_start));
 }
 
 struct mime_part *mime_parse(struct arena *a, const unsigned char *msg,
@@ -366,6 +368,7 @@ struct mime_part *mime_parse(struct arena *a, const unsigned char *msg,
 	ctx->len = len;
 	ctx->max_depth = lim != NULL ? lim->max_depth : MIME_DEFAULT_MAX_DEPTH;
 	ctx->max_parts = lim != NULL ? lim->max_parts : MIME_DEFAULT_MAX_PARTS;
+	ctx->no_line_counts = lim != NULL && lim->no_line_counts;
 	if (ctx->max_depth >= MIME_PARSE_MAX_NESTING)
 		ctx->max_depth = MIME_PARSE_MAX_NESTING - 1;
 	if (ctx->max_parts < 1)

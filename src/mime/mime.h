@@ -107,6 +107,9 @@ struct mime_part {
 struct mime_limits {
 	unsigned int max_depth;	/* nesting of multipart/message parts */
 	unsigned int max_parts;	/* total parts in the tree */
+	/* body_lines left 0: for a caller that needs no BODYSTRUCTURE
+	 * (counting is a pass over the whole body). */
+	bool no_line_counts;
 };
 
 #define MIME_DEFAULT_MAX_DEPTH 32

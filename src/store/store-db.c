@@ -432,11 +432,33 @@ enum store_error store_db_begin_write(struct store_user *u,
 enum store_error store_db_begin_read(struct store_user *u,
 				     const char **error_r)
 {
+	if (u->snapshot)
+		return STORE_OK;
 	return store_db_begin(u, store_sql_begin, error_r);
+}
+
+void store_user_snapshot_begin(struct store_user *u)
+{
+	const char *error;
+	if (u->snapshot || !sqlite3_get_autocommit(u->db))
+		return;
+	u->snapshot = store_db_begin(u, store_sql_begin, &error) == STORE_OK;
+}
+
+void store_user_snapshot_end(struct store_user *u)
+{
+	if (!u->snapshot)
+		return;
+	u->snapshot = false;
+	store_db_reset_all(u);
+	(void)store_db_run(u, store_sql_commit);
 }
 
 enum store_error store_db_commit(struct store_user *u, const char **error_r)
 {
+	/* The end of a read transaction that joined a snapshot. */
+	if (u->snapshot)
+		return STORE_OK;
 	store_db_reset_all(u);
 	store_sync_commit_begin();
 	int rc = store_db_run(u, store_sql_commit);
@@ -452,6 +474,7 @@ enum store_error store_db_commit(struct store_user *u, const char **error_r)
 
 enum store_error store_db_rollback(struct store_user *u, enum store_error err)
 {
+	u->snapshot = false;
 	store_db_reset_all(u);
 	if (!sqlite3_get_autocommit(u->db))
 		(void)store_db_run(u, store_sql_rollback);

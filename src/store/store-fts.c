@@ -125,6 +125,7 @@ struct store_user *store_fts_db(struct store_user *u, const char **error_r)
 		return u->fts;
 	struct store_user *f = xcalloc(1, sizeof(*f));
 	f->name = xstrdup(u->name);
+	f->blobs_fd = -1;
 	char *path = store_fts_path(u);
 	/* NOMUTEX: used by the thread that uses u (store.h). */
 	int rc = sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |

@@ -729,8 +729,15 @@ enum store_error store_msg_open_blob(struct store_user *u,
 enum store_error store_blob_open(struct store_user *u, const char *hash, int *fd_r,
 				 uint64_t *size_r, const char **error_r)
 {
+	/* Relative to the blobs directory: the kernel walks two names
+	 * instead of the whole path (FETCH opens a body per message). */
+	if (u->blobs_fd < 0)
+		u->blobs_fd = open(u->blobs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char rel[STORE_HASH_HEX_SIZE + 4];
+	snprintf(rel, sizeof(rel), "%.2s/%s", hash, hash);
 	char *path = store_blob_path(u, hash);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = u->blobs_fd >= 0 ? openat(u->blobs_fd, rel, O_RDONLY | O_CLOEXEC)
+				  : open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st_buf;
 	enum store_error err = STORE_OK;
 	if (fd < 0)

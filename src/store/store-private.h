@@ -38,6 +38,9 @@ struct store_user {
 	char *name;
 	char *dir;                 /* users/<h>/<user> */
 	char *blobs_dir;           /* users/<h>/<user>/blobs */
+	/* blobs_dir opened (O_PATH) by store_blob_open to open bodies
+	 * relative to it, or -1. */
+	int blobs_fd;
 	char *tmp_dir;             /* data_dir/tmp */
 	char *data_dir;
 	/* The reader whose \Seen is kept apart (store_user_set_viewer), or
@@ -53,6 +56,9 @@ struct store_user {
 	 * first use by store_fts_db: a handle of its own whose db, stmts and
 	 * name alone are set. NULL until then, and in that handle itself. */
 	struct store_user *fts;
+	/* In a read transaction of store_user_snapshot_begin: the store's
+	 * own read transactions join it (store_db_begin_read, _commit). */
+	bool snapshot;
 };
 
 /* ---- Errors (store-error.c) ---- */

@@ -62,6 +62,8 @@ static void store_user_free(struct store_user *u)
 {
 	store_fts_close(u);
 	store_db_close(u);
+	if (u->blobs_fd >= 0)
+		close(u->blobs_fd);
 	free(u->name);
 	free(u->dir);
 	free(u->blobs_dir);
@@ -174,6 +176,7 @@ enum store_error store_user_open(const char *data_dir, const char *user,
 	u->name = xstrdup(user);
 	u->dir = public ? store_path_join(data_dir, "public") : store_user_path(data_dir, user);
 	u->blobs_dir = store_path_join(u->dir, "blobs");
+	u->blobs_fd = -1;
 	u->tmp_dir = store_path_join(data_dir, "tmp");
 	u->data_dir = xstrdup(data_dir);
 	if (!store_mkdirs(u->blobs_dir, error_r) ||

@@ -1007,6 +1007,14 @@ bool store_sync_behind_active(void);
  * the same has seen every change since, except changes made by other
  * processes (petrel deliver, petrel import). */
 uint64_t store_user_commit_seq(const struct store_user *u);
+/* Reads on u from _begin to _end see one snapshot of its database and
+ * share one read transaction, which is cheaper than one per statement
+ * (each takes and releases a read lock on the WAL): for a command that
+ * reads many rows, such as FETCH. Nothing may write on u in between. A
+ * failed _begin (logged) leaves the reads to their own transactions;
+ * _end is then a no-op, and also when u was in a transaction already. */
+void store_user_snapshot_begin(struct store_user *u);
+void store_user_snapshot_end(struct store_user *u);
 /* Before a thread that used the store in sync-behind mode exits: drops its
  * untaken ticket and waits until no sync is in progress, so that no
  * completion runs after the caller's resources are gone. */
