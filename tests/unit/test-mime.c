@@ -692,6 +692,23 @@ static void test_limits_depth_makes_opaque_leaf(void)
 	arena_destroy(&a);
 }
 
+/* A header-only parse (FETCH BODY[HEADER.FIELDS]) skips counting the
+ * body's lines and finds the same header and body bounds. */
+static void test_no_line_counts_keeps_bounds(void)
+{
+	static const char msg[] = "Subject: s\r\nFrom: a@b.c\r\n\r\none\r\ntwo\r\nthree\r\n";
+	struct arena *a = arena_new(0);
+	const unsigned char *m = (const unsigned char *)msg;
+	struct mime_limits top = { .max_depth = 0, .max_parts = 1, .no_line_counts = true };
+	struct mime_part *full = mime_parse(a, m, sizeof(msg) - 1, NULL);
+	struct mime_part *head = mime_parse(a, m, sizeof(msg) - 1, &top);
+	TEST_CHECK_INT(full->body_lines, 3);
+	TEST_CHECK_INT(head->body_lines, 0);
+	TEST_CHECK_INT(head->body_start, full->body_start);
+	TEST_CHECK_INT(head->body_end, full->body_end);
+	arena_destroy(&a);
+}
+
 static void test_limits_part_count(void)
 {
 	struct buf raw = BUF_INIT;
@@ -1153,6 +1170,7 @@ int main(void)
 	test_run("section_thousand_parts", test_section_thousand_parts);
 	test_run("limits_depth_makes_opaque_leaf", test_limits_depth_makes_opaque_leaf);
 	test_run("limits_part_count", test_limits_part_count);
+	test_run("no_line_counts_keeps_bounds", test_no_line_counts_keeps_bounds);
 	test_run("parse_offsets_crlf", test_parse_offsets_crlf);
 	test_run("parse_bare_lf_equals_crlf_structure", test_parse_bare_lf_equals_crlf_structure);
 	test_run("parse_no_headers_and_nul_bytes", test_parse_no_headers_and_nul_bytes);

@@ -972,6 +972,35 @@ static void test_copy_shares_the_blob(void)
 	test_dir_remove();
 }
 
+/* Reads inside a snapshot see one state of the database, including the
+ * store's own read transactions, which join it; after its end, a commit
+ * made meanwhile by another handle shows. */
+static void test_snapshot_reads_one_state(void)
+{
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
+	struct store_user *u = user_open("snap");
+	struct store_user *other = user_open("snap");
+	uint64_t inbox = mailbox_id(u, "INBOX");
+	TEST_CHECK(append_text(u, inbox, "Subject: one\r\n\r\n1\r\n", 0) == 1);
+	struct arena *a = arena_new(0);
+	store_user_snapshot_begin(u);
+	TEST_CHECK_INT(mailbox_status(u, "INBOX").messages, 1);
+	TEST_CHECK(append_text(other, inbox, "Subject: two\r\n\r\n2\r\n", 0) == 2);
+	struct store_changes ch;
+	TEST_CHECK_INT(store_mailbox_changes(u, inbox, 0, a, &ch, NULL), STORE_OK);
+	TEST_CHECK_INT(ch.changed_count, 1);
+	TEST_CHECK_INT(mailbox_status(u, "INBOX").messages, 1);
+	store_user_snapshot_end(u);
+	TEST_CHECK_INT(mailbox_status(u, "INBOX").messages, 2);
+	/* Ended twice, or without a beginning: nothing happens. */
+	store_user_snapshot_end(u);
+	TEST_CHECK(append_text(u, inbox, "Subject: three\r\n\r\n3\r\n", 0) == 3);
+	arena_destroy(&a);
+	store_user_close(&other);
+	store_user_close(&u);
+	test_dir_remove();
+}
+
 static void test_move_expunges_source_in_one_step(void)
 {
 	test_dir_make("/tmp/petrel-test-store.XXXXXX");
@@ -1433,6 +1462,7 @@ int main(void)
 		 test_store_flags_bumps_modseq_only_on_change);
 	test_run("copy_shares_the_blob", test_copy_shares_the_blob);
 	test_run("move_expunges_source_in_one_step", test_move_expunges_source_in_one_step);
+	test_run("snapshot_reads_one_state", test_snapshot_reads_one_state);
 	test_run("uids_are_never_reused_after_expunge",
 		 test_uids_are_never_reused_after_expunge);
 	test_run("changes_since_and_expunge_log_compaction",
