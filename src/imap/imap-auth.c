@@ -9,6 +9,7 @@
 #include "net/server.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -19,6 +20,16 @@
 static struct workqueue *imap_auth_queue;
 static struct throttle *imap_auth_throttle;
 static const struct petrel_config *imap_auth_cfg;
+
+/* Open handles on the user database, one per hashing thread at most,
+ * kept between logins: opening it for each login cost more than the
+ * cheapest hash (the last connection's close removes SQLite's -wal and
+ * -shm files, and the next open creates them again). */
+static struct {
+	pthread_mutex_t lock;
+	struct userdb *free[IMAP_AUTH_THREADS];
+	size_t count;
+} imap_auth_dbs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 struct imap_auth_request {
 	struct imap_cmd *cmd;      /* NULL once the session has gone */
@@ -47,6 +58,9 @@ void imap_auth_init(const struct petrel_config *cfg)
 void imap_auth_deinit(void)
 {
 	workqueue_destroy(&imap_auth_queue);
+	for (size_t i = 0; i < imap_auth_dbs.count; i++)
+		userdb_close(&imap_auth_dbs.free[i]);
+	imap_auth_dbs.count = 0;
 	throttle_destroy(&imap_auth_throttle);
 }
 
@@ -131,11 +145,16 @@ static void imap_auth_done(void *arg)
 	imap_auth_fail_later(req, delay);
 }
 
-/* On a hashing thread. */
-static void imap_auth_run(void *arg)
+/* A handle from the pool, or a new one (NULL and *result_r on failure). */
+static struct userdb *imap_auth_db_take(enum userdb_result *result_r)
 {
-	struct imap_auth_request *req = arg;
 	struct userdb *db = NULL;
+	pthread_mutex_lock(&imap_auth_dbs.lock);
+	if (imap_auth_dbs.count > 0)
+		db = imap_auth_dbs.free[--imap_auth_dbs.count];
+	pthread_mutex_unlock(&imap_auth_dbs.lock);
+	if (db != NULL)
+		return db;
 	char *error = NULL;
 	bool busy = false;
 	/* The configured cost, so that the dummy hash for unknown users
@@ -145,13 +164,36 @@ static void imap_auth_run(void *arg)
 	if (!userdb_open(imap_auth_cfg->data_dir, &set, &db, &error, &busy)) {
 		log_event(LOG_ERROR, NULL, "userdb_open_failed", "error=\"%s\"", error);
 		free(error);
-		req->result = busy ? USERDB_BUSY : USERDB_ERROR;
-	} else {
+		*result_r = busy ? USERDB_BUSY : USERDB_ERROR;
+		return NULL;
+	}
+	return db;
+}
+
+/* Back to the pool; a handle that just failed is closed instead. */
+static void imap_auth_db_give(struct userdb *db, bool failed)
+{
+	pthread_mutex_lock(&imap_auth_dbs.lock);
+	if (!failed && imap_auth_dbs.count < IMAP_AUTH_THREADS) {
+		imap_auth_dbs.free[imap_auth_dbs.count++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&imap_auth_dbs.lock);
+	userdb_close(&db);
+}
+
+/* On a hashing thread. */
+static void imap_auth_run(void *arg)
+{
+	struct imap_auth_request *req = arg;
+	struct userdb *db = imap_auth_db_take(&req->result);
+	if (db != NULL) {
 		const char *verror;
 		req->result = userdb_verify(db, req->user, req->password, req->password_len, &verror);
-		if (req->result == USERDB_BUSY || req->result == USERDB_ERROR)
+		bool failed = req->result == USERDB_BUSY || req->result == USERDB_ERROR;
+		if (failed)
 			log_event(LOG_ERROR, NULL, "userdb_verify_failed", "error=\"%s\"", verror);
-		userdb_close(&db);
+		imap_auth_db_give(db, failed);
 	}
 	worker_post(req->worker, imap_auth_done, req);
 }

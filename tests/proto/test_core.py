@@ -63,6 +63,20 @@ def test_login_wrong_password_and_unknown_user_look_the_same(server):
     c.ok("LOGIN demo demo")
 
 
+def test_user_changes_made_while_running_apply_to_the_next_login(server):
+    """The daemon keeps its user-database handles open between logins;
+    passwd, add and del by the command line still apply at once."""
+    for _ in range(3):  # more logins than hashing threads: handles reused
+        server.login().ok("LOGOUT")
+    server.cli("user", "passwd", "demo", input="changed\n")
+    server.connect().no("LOGIN demo demo", "AUTHENTICATIONFAILED")
+    server.login(password="changed").ok("LOGOUT")
+    server.add_user("newcomer", "fresh")
+    server.login(user="newcomer", password="fresh").ok("LOGOUT")
+    server.cli("user", "del", "newcomer")
+    server.connect().no("LOGIN newcomer fresh", "AUTHENTICATIONFAILED")
+
+
 def test_login_with_quoted_and_literal_arguments(server):
     c = server.connect()
     c.send('a1 LOGIN "demo" {4}\r\n')
