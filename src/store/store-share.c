@@ -1,8 +1,12 @@
 /* data_dir/shared.db: what is shared across users' stores. Groups (their
  * members), and the sharing index: which owners' ACLs name an identifier,
  * so that LIST opens only the stores that may show something to a user
- * instead of every store on the server. Each call opens its own
- * connection: these are rare, short, and may come from any thread. */
+ * instead of every store on the server. Calls come from any thread; each
+ * takes a connection from a small pool and gives it back, since every
+ * LOGIN reads the user's groups and opening the database each time cost
+ * more than the rest of a short session's login (the last connection's
+ * close removes SQLite's -wal and -shm files, the next open creates them
+ * again). */
 
 #include "store/store-private.h"
 
@@ -10,10 +14,22 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define STORE_SHARE_BUSY_TIMEOUT_MS 10000
+/* Idle connections kept: about one per thread that reads at once. */
+#define STORE_SHARE_POOL 8
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char *data_dir;
+		sqlite3 *db;
+	} idle[STORE_SHARE_POOL];
+	size_t count;
+} store_share_pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char store_share_schema[] =
 	"PRAGMA journal_mode = WAL;"
@@ -38,9 +54,41 @@ static enum store_error store_share_fail(sqlite3 *db, const char *what, const ch
 	return store_fail(STORE_ERR_INTERNAL, error_r, "Internal error in the sharing database");
 }
 
+/* An idle connection to data_dir's shared.db from the pool, or NULL. */
+static sqlite3 *store_share_take(const char *data_dir)
+{
+	sqlite3 *db = NULL;
+	pthread_mutex_lock(&store_share_pool.lock);
+	for (size_t i = 0; db == NULL && i < store_share_pool.count; i++) {
+		if (strcmp(store_share_pool.idle[i].data_dir, data_dir) != 0)
+			continue;
+		db = store_share_pool.idle[i].db;
+		free(store_share_pool.idle[i].data_dir);
+		store_share_pool.idle[i] = store_share_pool.idle[--store_share_pool.count];
+	}
+	pthread_mutex_unlock(&store_share_pool.lock);
+	return db;
+}
+
+/* Back to the pool when it has room, else closed. */
+static void store_share_give(const char *data_dir, sqlite3 *db)
+{
+	pthread_mutex_lock(&store_share_pool.lock);
+	if (store_share_pool.count < STORE_SHARE_POOL) {
+		store_share_pool.idle[store_share_pool.count].data_dir = xstrdup(data_dir);
+		store_share_pool.idle[store_share_pool.count++].db = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&store_share_pool.lock);
+	sqlite3_close(db);
+}
+
 static enum store_error store_share_open(const char *data_dir, sqlite3 **db_r,
 					 const char **error_r)
 {
+	*db_r = store_share_take(data_dir);
+	if (*db_r != NULL)
+		return STORE_OK;
 	size_t len = strlen(data_dir) + sizeof("/shared.db");
 	char *path = xmalloc(len);
 	snprintf(path, len, "%s/shared.db", data_dir);
@@ -84,7 +132,7 @@ static enum store_error store_share_exec(const char *data_dir, const char *sql, 
 			*changes_r = sqlite3_changes(db);
 	}
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	store_share_give(data_dir, db);
 	return err;
 }
 
@@ -124,7 +172,7 @@ static enum store_error store_share_strings(const char *data_dir, const char *sq
 			err = store_share_fail(db, sql, error_r);
 	}
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	store_share_give(data_dir, db);
 	*values_r = values;
 	*count_r = err == STORE_OK ? n : 0;
 	return err;
