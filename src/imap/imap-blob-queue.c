@@ -107,6 +107,11 @@ static void imap_blob_job_free(struct imap_blob_job *job)
 	free(job);
 }
 
+static void imap_blob_job_free_run(void *arg)
+{
+	imap_blob_job_free(arg);
+}
+
 /* One body: written, synced, parsed and linked into blobs/. */
 static enum store_error imap_blob_write(struct imap_blob_job *job, size_t i,
 					const char **error_r)
@@ -141,7 +146,10 @@ static void imap_blob_job_returned(void *arg)
 		job->done(cmd, job->parts, job->count, job->err, job->error, job->ctx);
 		imap_session_cmd_finished(s);
 	}
-	imap_blob_job_free(job);
+	/* Not here: removing the scratch files can wait for the disk (a
+	 * body already stored is a copy whose blocks go, and a file system
+	 * mounted with discard frees them synchronously). */
+	workqueue_submit(imap_blob_queue, imap_blob_job_free_run, job);
 }
 
 /* On a pool thread. */

@@ -254,6 +254,7 @@ enum store_error store_blob_writer_finish(struct store_blob_writer **wp,
 		return err;
 	}
 	struct store_blob *blob = xcalloc(1, sizeof(*blob));
+	blob->held_fd = -1;
 	store_hex(digest, digest_len, blob->hash);
 	blob->size = w->size;
 	blob->tmp_path = w->tmp_path;
@@ -340,6 +341,8 @@ void store_blob_free(struct store_blob **b)
 		return;
 	if ((*b)->tmp_path != NULL)
 		unlink((*b)->tmp_path);
+	if ((*b)->held_fd >= 0)
+		close((*b)->held_fd);
 	free((*b)->tmp_path);
 	free(*b);
 	*b = NULL;
@@ -378,14 +381,42 @@ static bool store_blob_shard_ready(const char *blobs_dir, const char *hash,
 	return false;
 }
 
-/* True when path is the very file store_blob_prelink linked and synced
- * (not one an EXPUNGE released meanwhile and another append linked
- * again: the tmp file keeps the inode alive, so its number is not reused). */
+/* True when path is the very file store_blob_prelink linked or found, and
+ * synced (not one an EXPUNGE released meanwhile and another append linked
+ * again: the tmp file, or held_fd, keeps the inode alive, so its number is
+ * not reused). */
 static bool store_blob_is_prelinked(const char *path, const struct store_blob *blob)
 {
 	struct stat st;
 	return blob->prelinked && stat(path, &st) == 0 && st.st_dev == blob->dev &&
 	       st.st_ino == blob->ino;
+}
+
+/* The same body is stored already (single-instance storage), possibly
+ * by a concurrent prelink that has not synced its entry yet: the entry is
+ * synced here, outside the user's write lock, and the file kept open
+ * (held_fd) so that store_blob_publish can tell it is still that entry.
+ * A file that cannot be opened (released meanwhile) is left to publish,
+ * which links and syncs under the lock as before. */
+static enum store_error store_blob_prelink_existing(const char *path, const char *shard,
+						    struct store_blob *blob, const char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return STORE_OK;
+	}
+	if (!store_fsync_dir(shard, error_r)) {
+		close(fd);
+		return STORE_ERR_INTERNAL;
+	}
+	blob->prelinked = true;
+	blob->dev = st.st_dev;
+	blob->ino = st.st_ino;
+	blob->held_fd = fd;
+	return STORE_OK;
 }
 
 enum store_error store_blob_prelink(const char *blobs_dir, struct store_blob *blob,
@@ -407,9 +438,9 @@ enum store_error store_blob_prelink(const char *blobs_dir, struct store_blob *bl
 			blob->dev = st.st_dev;
 			blob->ino = st.st_ino;
 		}
-	} else if (errno != EEXIST) {
-		/* EEXIST: the same body is stored already; the append syncs
-		 * its entry under the lock as usual. */
+	} else if (errno == EEXIST) {
+		err = store_blob_prelink_existing(path, shard, blob, error_r);
+	} else {
 		err = store_sys_fail("link blob", path, errno, error_r);
 	}
 	free(path);

@@ -15,10 +15,14 @@ struct store_blob {
 	char hash[STORE_HASH_HEX_SIZE];
 	uint64_t size;
 	/* store_blob_prelink linked this file into blobs/ and synced the
-	 * entry: the file there with this device and inode needs no sync. */
+	 * entry, or found the same body there and synced its entry: the file
+	 * there with this device and inode needs no sync. */
 	bool prelinked;
 	dev_t dev;
 	ino_t ino;
+	/* The file found there, kept open so that its inode number cannot
+	 * be reused by another file meanwhile; -1 if none. */
+	int held_fd;
 };
 
 struct store_pending_change {

@@ -1001,6 +1001,70 @@ static void test_snapshot_reads_one_state(void)
 	test_dir_remove();
 }
 
+/* The body's bytes as stored under hash, or "" when it cannot be read. */
+static const char *stored_body(struct store_user *u, const char *hash, char *out, size_t size)
+{
+	int fd;
+	uint64_t len = 0;
+	out[0] = '\0';
+	if (store_blob_open(u, hash, &fd, &len, NULL) != STORE_OK)
+		return out;
+	ssize_t n = read(fd, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return out;
+}
+
+/* Appends blob to the mailbox; its UID. */
+static uint32_t append_blob(struct store_user *u, uint64_t mbox, struct store_blob *blob)
+{
+	struct store_append msg = { .blob = blob, .internal_date = 1700000000 };
+	uint32_t uid = 0;
+	TEST_CHECK_INT(store_msg_append(u, mbox, &msg, 1, NULL, &uid, NULL), STORE_OK);
+	return uid;
+}
+
+/* A body linked into blobs/ before its append (store_blob_prelink, as
+ * APPEND's blob threads do) is in place before the commit and is the
+ * one the append references; a second copy of a body already stored
+ * finds it there, and still appends when that file is released before
+ * its commit. */
+static void test_prelinked_bodies_are_published(void)
+{
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
+	struct store_user *u = user_open("prelink");
+	uint64_t inbox = mailbox_id(u, "INBOX");
+	const char *text = "Subject: early\r\n\r\nlinked before the commit\r\n";
+	struct store_blob *first = blob_make(text);
+	char hash[STORE_HASH_HEX_SIZE], buf[256];
+	snprintf(hash, sizeof(hash), "%s", store_blob_hash(first));
+	TEST_CHECK_INT(store_blob_prelink(store_user_blobs_dir(u), first, NULL), STORE_OK);
+	TEST_CHECK_STR(stored_body(u, hash, buf, sizeof(buf)), text);
+	uint32_t uid = append_blob(u, inbox, first);
+	TEST_CHECK(uid == 1);
+	store_blob_free(&first);
+	TEST_CHECK_STR(stored_body(u, hash, buf, sizeof(buf)), text);
+
+	struct store_blob *copy = blob_make(text);
+	TEST_CHECK_INT(store_blob_prelink(store_user_blobs_dir(u), copy, NULL), STORE_OK);
+	struct store_uid_range one = { uid, uid };
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	struct store_flags_result res;
+	struct arena *a = arena_new(0);
+	TEST_CHECK_INT(store_msg_set_flags(u, inbox, &one, 1, &del, a, &res, NULL), STORE_OK);
+	uint32_t *uids;
+	size_t count;
+	TEST_CHECK_INT(store_msg_expunge(u, inbox, NULL, 0, a, &uids, &count, NULL), STORE_OK);
+	TEST_CHECK_INT(count, 1);
+	TEST_CHECK_STR(stored_body(u, hash, buf, sizeof(buf)), "");
+	TEST_CHECK(append_blob(u, inbox, copy) == 2);
+	store_blob_free(&copy);
+	TEST_CHECK_STR(stored_body(u, hash, buf, sizeof(buf)), text);
+	arena_destroy(&a);
+	store_user_close(&u);
+	test_dir_remove();
+}
+
 static void test_move_expunges_source_in_one_step(void)
 {
 	test_dir_make("/tmp/petrel-test-store.XXXXXX");
@@ -1463,6 +1527,7 @@ int main(void)
 	test_run("copy_shares_the_blob", test_copy_shares_the_blob);
 	test_run("move_expunges_source_in_one_step", test_move_expunges_source_in_one_step);
 	test_run("snapshot_reads_one_state", test_snapshot_reads_one_state);
+	test_run("prelinked_bodies_are_published", test_prelinked_bodies_are_published);
 	test_run("uids_are_never_reused_after_expunge",
 		 test_uids_are_never_reused_after_expunge);
 	test_run("changes_since_and_expunge_log_compaction",
