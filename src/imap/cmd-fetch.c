@@ -37,6 +37,7 @@ struct fetch_ctx {
 	 * query up front (FETCH 1:* (FLAGS) over a big mailbox). */
 	const struct store_msg_row *rows;
 	size_t row_count;
+	struct buf line;              /* the answer line, reused per message */
 	bool missing;                 /* some messages were expunged */
 	bool wants_flags;             /* FLAGS is among the items */
 	bool failed;                  /* the tagged answer has been sent */
@@ -50,7 +51,7 @@ struct fetch_msg {
 	struct fetch_map *map;
 	struct mime_part *root;
 	struct mime_part *top;      /* the root's header only (fetch_top) */
-	struct buf line;
+	struct buf *line;           /* the fetch_ctx's, reset per message */
 };
 
 static void fetch_map_release(const void *data, size_t len, void *arg)
@@ -121,25 +122,27 @@ static void fetch_emit_literal(struct fetch_msg *fm, const unsigned char *data, 
 			       bool literal8, bool from_map)
 {
 	struct imap_session *s = fm->cmd->session;
-	buf_printf(&fm->line, "%s{%zu}\r\n", literal8 ? "~" : "", len);
+	buf_append_str(fm->line, literal8 ? "~{" : "{");
+	buf_append_uint(fm->line, len);
+	buf_append_str(fm->line, "}\r\n");
 	if (!literal8 && memchr(data, '\0', len) != NULL) {
 		/* A stored message with NUL (delivered over LMTP, say): a
 		 * literal cannot carry it (RFC 9051 §4.3.1), so each NUL goes
 		 * out as 0x80, keeping sizes and offsets. BINARY sends it as
 		 * it is, in a literal8. */
-		size_t at = fm->line.len;
-		buf_append(&fm->line, data, len);
-		for (size_t i = at; i < fm->line.len; i++)
-			if (fm->line.data[i] == '\0')
-				fm->line.data[i] = 0x80;
+		size_t at = fm->line->len;
+		buf_append(fm->line, data, len);
+		for (size_t i = at; i < fm->line->len; i++)
+			if (fm->line->data[i] == '\0')
+				fm->line->data[i] = 0x80;
 		return;
 	}
 	if (len <= FETCH_COPY_MAX || !from_map) {
-		buf_append(&fm->line, data, len);
+		buf_append(fm->line, data, len);
 		return;
 	}
-	imap_send_raw(s, fm->line.data, fm->line.len);
-	buf_reset(&fm->line);
+	imap_send_raw(s, fm->line->data, fm->line->len);
+	buf_reset(fm->line);
 	fm->map->refs++;
 	conn_write_reference(s->conn, data, len, fetch_map_release, fm->map);
 }
@@ -190,10 +193,10 @@ static bool fetch_section(struct fetch_msg *fm, struct store_user *u,
 		data.start = data.end = 0;
 	}
 	fetch_apply_partial(it, &data.start, &data.end, &name);
-	buf_append(&fm->line, name.data, name.len);
-	buf_append_char(&fm->line, ' ');
+	buf_append(fm->line, name.data, name.len);
+	buf_append_char(fm->line, ' ');
 	if (!found)
-		buf_append_str(&fm->line, "\"\"");
+		buf_append_str(fm->line, "\"\"");
 	else
 		fetch_emit_literal(fm, base + data.start, data.end - data.start, false, from_map);
 	buf_free(&filtered);
@@ -239,10 +242,10 @@ static bool fetch_binary(struct fetch_msg *fm, struct store_user *u,
 	}
 	buf_append_str(&name, it->response_name);
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
-		buf_printf(&fm->line, "%s %llu", name.data, (unsigned long long)(end - start));
+		buf_printf(fm->line, "%s %llu", name.data, (unsigned long long)(end - start));
 	} else {
 		fetch_apply_partial(it, &start, &end, &name);
-		buf_printf(&fm->line, "%s ", name.data);
+		buf_printf(fm->line, "%s ", name.data);
 		bool nul = memchr(base + start, '\0', end - start) != NULL;
 		fetch_emit_literal(fm, base + start, end - start, nul, from_map);
 	}
@@ -272,19 +275,19 @@ static bool fetch_structure(struct fetch_msg *fm, struct store_user *u,
 	const char *cached = kind == IMAP_FETCH_ENVELOPE ? fm->msg.meta.envelope
 			     : kind == IMAP_FETCH_BODY   ? fm->msg.meta.body
 							 : fm->msg.meta.bodystructure;
-	buf_append_str(&fm->line, kind == IMAP_FETCH_ENVELOPE ? "ENVELOPE "
+	buf_append_str(fm->line, kind == IMAP_FETCH_ENVELOPE ? "ENVELOPE "
 				  : kind == IMAP_FETCH_BODY   ? "BODY "
 							      : "BODYSTRUCTURE ");
 	if (cached != NULL) {
-		buf_append_str(&fm->line, cached);
+		buf_append_str(fm->line, cached);
 		return true;
 	}
 	if (!fetch_map_open(fm, u))
 		return false;
 	if (kind == IMAP_FETCH_ENVELOPE)
-		mime_envelope_write(&fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm));
+		mime_envelope_write(fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm));
 	else
-		mime_bodystructure_write(&fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm),
+		mime_bodystructure_write(fm->line, fm->map->bytes.data, fm->map->bytes.len, fetch_tree(fm),
 					 kind == IMAP_FETCH_BODYSTRUCTURE);
 	return true;
 }
@@ -296,21 +299,25 @@ static bool fetch_item(struct fetch_msg *fm, struct store_user *u,
 	const struct store_msg *m = &fm->msg;
 	switch (it->kind) {
 	case IMAP_FETCH_UID:
-		buf_printf(&fm->line, "UID %u", m->uid);
+		buf_append_str(fm->line, "UID ");
+		buf_append_uint(fm->line, m->uid);
 		return true;
 	case IMAP_FETCH_FLAGS:
-		buf_append_str(&fm->line, "FLAGS ");
-		imap_flags_append(&fm->line, m->flags, (const char *const *)m->keywords,
+		buf_append_str(fm->line, "FLAGS ");
+		imap_flags_append(fm->line, m->flags, (const char *const *)m->keywords,
 				  m->keyword_count, imap_selected_is_recent(sel, m->uid));
 		return true;
 	case IMAP_FETCH_INTERNALDATE:
-		fetch_internaldate(&fm->line, m->internal_date, m->tz_offset_min);
+		fetch_internaldate(fm->line, m->internal_date, m->tz_offset_min);
 		return true;
 	case IMAP_FETCH_RFC822_SIZE:
-		buf_printf(&fm->line, "RFC822.SIZE %llu", (unsigned long long)m->size);
+		buf_append_str(fm->line, "RFC822.SIZE ");
+		buf_append_uint(fm->line, m->size);
 		return true;
 	case IMAP_FETCH_MODSEQ:
-		buf_printf(&fm->line, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+		buf_append_str(fm->line, "MODSEQ (");
+		buf_append_uint(fm->line, m->modseq);
+		buf_append_char(fm->line, ')');
 		return true;
 	case IMAP_FETCH_ENVELOPE:
 	case IMAP_FETCH_BODY:
@@ -355,9 +362,10 @@ static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct st
 			  uint32_t uid)
 {
 	struct imap_session *s = cmd->session;
-	struct fetch_msg fm = { .cmd = cmd, .ctx = ctx };
+	struct fetch_msg fm = { .cmd = cmd, .ctx = ctx, .line = &ctx->line };
 	const char *error;
 	arena_reset(ctx->scratch);
+	buf_reset(fm.line);
 	enum store_error err = fetch_get_msg(cmd, ctx, u, uid, &fm.msg, &error);
 	if (err == STORE_ERR_NONEXISTENT) {
 		ctx->missing = true; /* expunged meanwhile (RFC 2180 §4.1.2) */
@@ -372,29 +380,31 @@ static bool fetch_message(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct st
 		return true;
 	fm.seq = imap_selected_seq(s->selected, uid);
 	imap_selected_note_flags(s->selected, uid, fm.msg.flags, fm.msg.modseq);
-	buf_printf(&fm.line, "* %u FETCH (", fm.seq);
+	/* Without printf: FETCH 1:* writes this for every message. */
+	buf_append_str(fm.line, "* ");
+	buf_append_uint(fm.line, fm.seq);
+	buf_append_str(fm.line, " FETCH (");
 	bool ok = true;
 	for (size_t i = 0; ok && i < ctx->req.count; i++) {
 		if (i > 0)
-			buf_append_char(&fm.line, ' ');
+			buf_append_char(fm.line, ' ');
 		ok = fetch_item(&fm, u, &ctx->req.items[i]);
 	}
 	/* RFC 9051 §6.4.5: a \Seen set by this FETCH is reported with it. */
 	if (ok && imap_seqset_contains(&ctx->seen_set, uid) && !ctx->wants_flags) {
 		struct imap_fetch_item flags = { .kind = IMAP_FETCH_FLAGS };
-		buf_append_char(&fm.line, ' ');
+		buf_append_char(fm.line, ' ');
 		fetch_item(&fm, u, &flags);
 	}
 	if (ok) {
-		buf_append_str(&fm.line, ")\r\n");
-		imap_send_raw(s, fm.line.data, fm.line.len);
+		buf_append_str(fm.line, ")\r\n");
+		imap_send_raw(s, fm.line->data, fm.line->len);
 	} else if (!ctx->failed) {
 		/* The body file could not be read: an internal error. */
 		ctx->failed = true;
 		log_event(LOG_ERROR, conn_id(s->conn), "fetch_failed", "uid=%u", uid);
 		imap_cmd_no(cmd, "SERVERBUG", "Cannot read message %u", uid);
 	}
-	buf_free(&fm.line);
 	if (fm.map != NULL)
 		fetch_map_release(NULL, 0, fm.map);
 	return ok;
@@ -405,6 +415,7 @@ static void fetch_cleanup(struct imap_cmd *cmd)
 	struct fetch_ctx *ctx = cmd->ctx;
 	imap_seqset_free(&ctx->seen_set);
 	arena_destroy(&ctx->scratch);
+	buf_free(&ctx->line);
 }
 
 static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)

@@ -257,7 +257,7 @@ static void sort_send_plain(struct imap_cmd *cmd, const struct imap_sort_set *se
 	buf_append_str(&line, "SORT");
 	for (size_t i = 0; i < set->count; i++) {
 		buf_append_char(&line, ' ');
-		imap_sort_append_number(&line, imap_sort_number(cmd, sorted[i]));
+		buf_append_uint(&line, imap_sort_number(cmd, sorted[i]));
 	}
 	if (set->has_modseq && set->count > 0)
 		buf_printf(&line, " (MODSEQ %" PRIu64 ")", sort_highest_modseq(cmd, set));
@@ -283,10 +283,10 @@ static void sort_append_all(struct imap_cmd *cmd, const struct imap_sort_set *se
 		}
 		if (i > 0)
 			buf_append_char(out, ',');
-		imap_sort_append_number(out, first);
+		buf_append_uint(out, first);
 		if (last != first) {
 			buf_append_char(out, ':');
-			imap_sort_append_number(out, last);
+			buf_append_uint(out, last);
 		}
 		i = j;
 	}

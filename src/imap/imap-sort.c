@@ -142,16 +142,7 @@ uint32_t imap_sort_number(const struct imap_cmd *cmd, const struct imap_sort_msg
 	return cmd->uid ? m->uid : m->idx + 1;
 }
 
-void imap_sort_append_number(struct buf *out, uint32_t n)
-{
-	char digits[10];
-	size_t len = 0;
-	do {
-		digits[sizeof(digits) - ++len] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
-	buf_append(out, digits + sizeof(digits) - len, len);
-}
+
 
 /* ---- Loading the keys ------------------------------------------------------ */
 

@@ -71,8 +71,4 @@ int imap_sort_by_date(const struct imap_sort_msg *x, const struct imap_sort_msg 
 /* Writes "n" or the UID of m, as the command asks. */
 uint32_t imap_sort_number(const struct imap_cmd *cmd, const struct imap_sort_msg *m);
 
-/* Appends n in decimal: the one step of every SORT and THREAD answer,
- * written without printf because a big mailbox has 100,000 of them. */
-void imap_sort_append_number(struct buf *out, uint32_t n);
-
 #endif

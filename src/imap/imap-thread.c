@@ -255,11 +255,11 @@ static void thr_write(struct imap_cmd *cmd, const struct thr_node *roots, struct
 			continue;
 		}
 		const struct thr_node *m = n;
-		imap_sort_append_number(out, imap_sort_number(cmd, m->msg));
+		buf_append_uint(out, imap_sort_number(cmd, m->msg));
 		while (m->child != NULL && m->child->next == NULL) {
 			m = m->child;
 			buf_append_char(out, ' ');
-			imap_sort_append_number(out, imap_sort_number(cmd, m->msg));
+			buf_append_uint(out, imap_sort_number(cmd, m->msg));
 		}
 		if (m->child != NULL)
 			buf_append_char(out, ' ');

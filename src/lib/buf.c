@@ -62,15 +62,34 @@ void buf_append_char(struct buf *b, char c)
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
+	/* Formatted into the room there is, and only again when it did not
+	 * fit: measuring first formatted everything twice. */
+	buf_reserve(b, 64);
+	size_t room = b->cap - b->len;
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	int n = vsnprintf((char *)b->data + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n <= 0)
+	if (n <= 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_reserve(b, (size_t)n);
-	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
+}
+
+void buf_append_uint(struct buf *b, uint64_t n)
+{
+	char digits[20];
+	size_t len = 0;
+	do {
+		digits[sizeof(digits) - ++len] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	buf_append(b, digits + sizeof(digits) - len, len);
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -66,10 +66,35 @@ static void test_log_value_quotes_unsafe_input(void)
 	arena_destroy(&a);
 }
 
+/* buf_printf formats into the room there is and grows when that is too
+ * small; buf_append_uint writes every digit. */
+static void test_buf_printf_grows_and_numbers(void)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s", "");
+	TEST_CHECK_INT(b.len, 0);
+	TEST_CHECK_STR(buf_cstr(&b), "");
+	char big[300];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_printf(&b, "<%s>", big);
+	TEST_CHECK_INT(b.len, sizeof(big) + 1);
+	TEST_CHECK(b.data[0] == '<' && b.data[b.len - 1] == '>' && b.data[b.len] == '\0');
+	buf_reset(&b);
+	buf_append_uint(&b, 0);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, 4294967295u);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, UINT64_MAX);
+	TEST_CHECK_STR(buf_cstr(&b), "0 4294967295 18446744073709551615");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_run("arena_alloc_is_aligned_and_distinct", test_arena_alloc_is_aligned_and_distinct);
 	test_run("buf_append_and_consume", test_buf_append_and_consume);
+	test_run("buf_printf_grows_and_numbers", test_buf_printf_grows_and_numbers);
 	test_run("base64_roundtrip_and_strictness", test_base64_roundtrip_and_strictness);
 	test_run("log_value_quotes_unsafe_input", test_log_value_quotes_unsafe_input);
 	return test_finish();
