@@ -42,7 +42,6 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,8 +85,10 @@ static struct {
 };
 
 /* Set by store_fts_add when it puts a text aside and by
- * store_fts_note_dropped, consumed after COMMIT. */
+ * store_fts_note_dropped, consumed after COMMIT; how many, for indexing
+ * without the indexer thread. */
 static __thread bool store_fts_put_aside;
+static __thread unsigned store_fts_put_aside_count;
 
 /* Read only by threads the indexer outlives (started before them,
  * stopped after them), so no lock is needed. */
@@ -172,7 +173,10 @@ enum store_error store_fts_ensure(struct store_user *u, const char **error_r)
 		return err;
 	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
 	err = st == NULL ? STORE_ERR_INTERNAL : store_db_step_done(u, st, "queue texts", error_r);
-	if (err == STORE_OK && sqlite3_changes(u->db) > 0)
+	/* Without the indexer thread (a command-line tool opening the store
+	 * after an upgrade), they wait for the daemon: indexing them all now
+	 * would hold up that command for minutes on a big store. */
+	if (err == STORE_OK && sqlite3_changes(u->db) > 0 && store_fts_deferred())
 		store_fts_put_aside = true;
 	err = err == STORE_OK ? store_db_commit(u, error_r) : store_db_rollback(u, err);
 	if (err == STORE_OK && store_fts_db(u, error_r) == NULL)
@@ -208,27 +212,31 @@ enum store_error store_fts_add(struct store_user *u, int64_t email_id, const cha
 	store_db_bind_text(st, 3, copy ? body : NULL);
 	enum store_error err = store_db_step_done(u, st, "put text aside", error_r);
 	if (err == STORE_OK)
-		store_fts_put_aside = true;
+		store_fts_note_dropped();
 	return err;
 }
 
 void store_fts_note_dropped(void)
 {
 	store_fts_put_aside = true;
+	store_fts_put_aside_count++;
 }
 
 void store_fts_after_commit(struct store_user *u)
 {
 	if (!store_fts_put_aside)
 		return;
+	unsigned count = store_fts_put_aside_count;
 	store_fts_put_aside = false;
+	store_fts_put_aside_count = 0;
 	if (store_fts_deferred()) {
 		store_fts_indexer_enqueue(u->name);
 		return;
 	}
-	/* petrel's command-line tools: no indexer thread, so the texts are
-	 * indexed now. Should that fail, they stay aside (searches scan them)
-	 * for the daemon's next start. Not under sync-behind (the daemon, and
+	/* petrel's command-line tools: no indexer thread, so as many texts
+	 * as the transaction queued are indexed now (the oldest first: work
+	 * in proportion to the command's). Should that fail, they stay aside
+	 * (searches scan them) for the daemon's next start. Not under sync-behind (the daemon, and
 	 * tests of it without the indexer): its commits here would take over
 	 * the one just made, whose blobs the caller releases once it is
 	 * durable (store_sync_release_after). */
@@ -236,7 +244,7 @@ void store_fts_after_commit(struct store_user *u)
 		return;
 	const char *error;
 	bool more;
-	if (store_fts_index_step(u, UINT_MAX, NULL, &more, &error) != STORE_OK)
+	if (store_fts_index_step(u, count, NULL, &more, &error) != STORE_OK)
 		log_event(LOG_ERROR, NULL, "fts_index_failed", "user=%s error=\"%s\"", u->name,
 			  error);
 }
@@ -244,6 +252,7 @@ void store_fts_after_commit(struct store_user *u)
 void store_fts_after_rollback(void)
 {
 	store_fts_put_aside = false;
+	store_fts_put_aside_count = 0;
 }
 
 /* ---- Reading ---- */

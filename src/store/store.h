@@ -1060,8 +1060,8 @@ void store_set_expunge_log_limits(unsigned max_age_s, unsigned max_entries);
  * store_msg_search_text counts its message as a candidate of every search
  * (callers confirm candidates by scanning, so answers stay exact) and
  * STORE_MSG_WANT_TEXT derives the text from the body file. Without the
- * indexer thread (petrel deliver, import) texts are indexed right after
- * the transaction that queued them commits.
+ * indexer thread (petrel deliver, import), as many texts as a transaction
+ * queued are indexed right after it commits.
  *
  * store_fts_indexer_start starts the indexer's thread, with its own
  * handles on data_dir and a lower CPU priority than the sessions': after

@@ -411,6 +411,36 @@ static void test_missing_index_is_rebuilt(void)
 	store_fts_indexer_stop();
 }
 
+/* Without the indexer thread (a command-line tool), a store opened with
+ * its index missing only queues the texts, for the daemon: a command does
+ * not index a whole store. A later append indexes as many texts as it
+ * queued. */
+static void test_tool_leaves_a_rebuild_to_the_daemon(void)
+{
+	struct store_user *u = user_open("tool");
+	uint64_t mbox = inbox(u);
+	append_text(u, mbox, "tool loquat");
+	append_text(u, mbox, "tool sloe");
+	TEST_CHECK_INT(text_rows(u), 2);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
+	store_user_close(&u);
+	TEST_CHECK_INT(unlink(path), 0);
+	u = user_open("tool");
+	TEST_CHECK_INT(waiting(u), 2);
+	TEST_CHECK_INT(text_rows(u), 0);
+	/* The oldest waiting text (loquat) is the one indexed; those still
+	 * waiting are candidates of every search. */
+	append_text(u, mbox, "tool rowan");
+	TEST_CHECK_INT(waiting(u), 2);
+	TEST_CHECK_INT(text_rows(u), 1);
+	struct arena *a = arena_new(0);
+	TEST_CHECK_STR(search(u, mbox, "sloe", a), "2,3");
+	TEST_CHECK_STR(search(u, mbox, "loquat", a), "1,2,3");
+	arena_destroy(&a);
+	store_user_close(&u);
+}
+
 int main(void)
 {
 	test_dir_make("/tmp/petrel-test-fts.XXXXXX");
@@ -429,6 +459,7 @@ int main(void)
 		 test_index_transaction_holds_up_no_delivery);
 	test_run("batch_applied_twice_changes_nothing", test_batch_applied_twice_changes_nothing);
 	test_run("missing_index_is_rebuilt", test_missing_index_is_rebuilt);
+	test_run("tool_leaves_a_rebuild_to_the_daemon", test_tool_leaves_a_rebuild_to_the_daemon);
 	test_dir_remove();
 	return test_finish();
 }
