@@ -59,6 +59,7 @@ static enum store_error store_across_read(struct store_user *src, uint64_t src_i
 		free(path);
 		memcpy(blobs[i].hash, msg.hash, sizeof(blobs[i].hash));
 		blobs[i].size = msg.size;
+		blobs[i].held_fd = -1;
 		apps[i] = (struct store_append){
 			.blob = &blobs[i],
 			.flags = msg.flags & ~(mask != NULL ? mask->drop_flags : 0),
