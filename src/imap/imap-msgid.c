@@ -26,12 +26,7 @@ size_t imap_thread_parse_ids(struct arena *a, const char *value, const char ***i
 		p = end + 1;
 		if (o == 0 || strchr(id, '@') == NULL || strchr(id, '<') != NULL)
 			continue;
-		if (n == cap) {
-			const char **bigger = arena_alloc(a, cap * 2 * sizeof(*ids));
-			memcpy(bigger, ids, n * sizeof(*ids));
-			ids = bigger;
-			cap *= 2;
-		}
+		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
 		ids[n++] = id;
 	}
 	*ids_r = ids;

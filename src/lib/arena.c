@@ -120,6 +120,18 @@ void *arena_memdup(struct arena *a, const void *p, size_t len)
 	return q;
 }
 
+void *arena_grow(struct arena *a, void *p, size_t used, size_t *cap, size_t elem)
+{
+	if (used < *cap)
+		return p;
+	size_t bigger = *cap > 0 ? 2 * *cap : 16;
+	void *q = arena_alloc(a, bigger * elem);
+	if (used > 0)
+		memcpy(q, p, used * elem);
+	*cap = bigger;
+	return q;
+}
+
 char *arena_strndup(struct arena *a, const void *s, size_t len)
 {
 	char *q = arena_alloc(a, len + 1);

@@ -25,6 +25,10 @@ void *arena_zalloc(struct arena *a, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const void *s, size_t len);
 void *arena_memdup(struct arena *a, const void *p, size_t len);
+/* For an array of elements of size elem filling up as rows come: when
+ * used has reached *cap, a copy with twice the room (the old one stays
+ * until reset), *cap updated; else p itself. */
+void *arena_grow(struct arena *a, void *p, size_t used, size_t *cap, size_t elem);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)

@@ -47,12 +47,7 @@ static enum store_error store_acl_read(struct store_user *u, uint64_t mailbox_id
 	struct store_acl_entry *list = arena_alloc(a, cap * sizeof(*list));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_acl_entry *bigger = arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, n * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
+		list = arena_grow(a, list, n, &cap, sizeof(*list));
 		list[n].identifier = store_db_column_str(a, st, 0);
 		list[n].rights = (unsigned)sqlite3_column_int(st, 1) & STORE_RIGHTS_ALL;
 		n++;

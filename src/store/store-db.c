@@ -533,12 +533,7 @@ enum store_error store_db_uids(struct store_user *u, sqlite3_stmt *st, size_t ex
 	uint32_t *uids = arena_alloc(a, cap * sizeof(*uids));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			uint32_t *bigger = arena_alloc(a, 2 * cap * sizeof(*uids));
-			memcpy(bigger, uids, n * sizeof(*uids));
-			uids = bigger;
-			cap *= 2;
-		}
+		uids = arena_grow(a, uids, n, &cap, sizeof(*uids));
 		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);

@@ -86,12 +86,7 @@ static enum store_error store_fts_matches(struct store_user *u, const char *quer
 	int64_t *ids = arena_alloc(a, cap * sizeof(*ids));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			int64_t *bigger = arena_alloc(a, 2 * cap * sizeof(*ids));
-			memcpy(bigger, ids, n * sizeof(*ids));
-			ids = bigger;
-			cap *= 2;
-		}
+		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
@@ -145,12 +140,7 @@ enum store_error store_msg_search_text(struct store_user *u,
 		arena_alloc(a, cap * sizeof(*rows));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			void *bigger = arena_alloc(a, 2 * cap * sizeof(*rows));
-			memcpy(bigger, rows, n * sizeof(*rows));
-			rows = bigger;
-			cap *= 2;
-		}
+		rows = arena_grow(a, rows, n, &cap, sizeof(*rows));
 		rows[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
 		rows[n].email_id = sqlite3_column_int64(st, 1);
 		rows[n].waiting = sqlite3_column_int(st, 2) != 0;

@@ -298,13 +298,7 @@ enum store_error store_mailbox_list(struct store_user *u, struct arena *a,
 	struct store_mailbox_info *list = arena_alloc(a, cap * sizeof(*list));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_mailbox_info *bigger =
-				arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, count * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		struct store_mailbox_info *info = &list[count++];
 		memset(info, 0, sizeof(*info));
 		info->id = (uint64_t)sqlite3_column_int64(st, 0);
@@ -333,12 +327,7 @@ static enum store_error store_db_strings(struct store_user *u, sqlite3_stmt *st,
 	const char **list = arena_alloc(a, cap * sizeof(*list));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			const char **bigger = arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, count * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		list[count++] = store_db_column_str(a, st, 0);
 	}
 	sqlite3_reset(st);
@@ -1085,13 +1074,7 @@ static enum store_error store_changes_flags(struct store_user *u,
 	struct store_msg_flags *list = arena_alloc(a, cap * sizeof(*list));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (changes->changed_count == cap) {
-			struct store_msg_flags *bigger =
-				arena_alloc(a, 2 * cap * sizeof(*list));
-			memcpy(bigger, list, cap * sizeof(*list));
-			list = bigger;
-			cap *= 2;
-		}
+		list = arena_grow(a, list, changes->changed_count, &cap, sizeof(*list));
 		struct store_msg_flags *m = &list[changes->changed_count++];
 		m->uid = (uint32_t)sqlite3_column_int64(st, 0);
 		m->flags = (uint32_t)sqlite3_column_int(st, 1);

@@ -57,12 +57,7 @@ enum store_error store_news_find(struct store_user *u, const char *message_id, s
 	struct store_news_hit *hits = arena_alloc(a, cap * sizeof(*hits));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_news_hit *bigger = arena_alloc(a, 2 * cap * sizeof(*hits));
-			memcpy(bigger, hits, count * sizeof(*hits));
-			hits = bigger;
-			cap *= 2;
-		}
+		hits = arena_grow(a, hits, count, &cap, sizeof(*hits));
 		hits[count].mailbox_id = (uint64_t)sqlite3_column_int64(st, 0);
 		hits[count].uid = (uint32_t)sqlite3_column_int64(st, 1);
 		count++;

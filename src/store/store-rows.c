@@ -34,14 +34,9 @@ static enum store_error store_rows_fill(struct store_user *u, uint64_t mailbox_i
 	struct store_msg_row *rows = arena_alloc(a, cap * sizeof(*rows));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			/* The count is read in the same transaction, so this only
-			 * guards against a corrupt counter. */
-			struct store_msg_row *bigger = arena_alloc(a, cap * 2 * sizeof(*rows));
-			memcpy(bigger, rows, n * sizeof(*rows));
-			rows = bigger;
-			cap *= 2;
-		}
+		/* The count is read in the same transaction, so this only
+		 * guards against a corrupt counter. */
+		rows = arena_grow(a, rows, n, &cap, sizeof(*rows));
 		struct store_msg_row *r = &rows[n++];
 		r->uid = (uint32_t)sqlite3_column_int64(st, 0);
 		r->size = (uint64_t)sqlite3_column_int64(st, 1);

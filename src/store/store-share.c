@@ -160,12 +160,7 @@ static enum store_error store_share_strings(const char *data_dir, const char *sq
 			store_db_bind_text(st, 2, p2);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				const char **bigger = arena_alloc(a, 2 * cap * sizeof(*values));
-				memcpy(bigger, values, n * sizeof(*values));
-				values = bigger;
-				cap *= 2;
-			}
+			values = arena_grow(a, values, n, &cap, sizeof(*values));
 			values[n++] = store_db_column_str(a, st, 0);
 		}
 		if (rc != SQLITE_DONE)

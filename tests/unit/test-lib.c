@@ -90,11 +90,33 @@ static void test_buf_printf_grows_and_numbers(void)
 	buf_free(&b);
 }
 
+/* arena_grow keeps the elements and doubles the room only when full. */
+static void test_arena_grow_keeps_elements(void)
+{
+	struct arena *a = arena_new(0);
+	size_t cap = 2;
+	int *v = arena_alloc(a, cap * sizeof(*v));
+	for (int i = 0; i < 100; i++) {
+		int *before = v;
+		size_t full = cap;
+		v = arena_grow(a, v, (size_t)i, &cap, sizeof(*v));
+		TEST_CHECK((size_t)i < cap);
+		TEST_CHECK((v != before) == ((size_t)i == full));
+		TEST_CHECK_INT(cap, (size_t)i == full ? 2 * full : full);
+		v[i] = i * 7;
+	}
+	for (int i = 0; i < 100; i++)
+		TEST_CHECK_INT(v[i], i * 7);
+	TEST_CHECK_INT(cap, 128);
+	arena_destroy(&a);
+}
+
 int main(void)
 {
 	test_run("arena_alloc_is_aligned_and_distinct", test_arena_alloc_is_aligned_and_distinct);
 	test_run("buf_append_and_consume", test_buf_append_and_consume);
 	test_run("buf_printf_grows_and_numbers", test_buf_printf_grows_and_numbers);
+	test_run("arena_grow_keeps_elements", test_arena_grow_keeps_elements);
 	test_run("base64_roundtrip_and_strictness", test_base64_roundtrip_and_strictness);
 	test_run("log_value_quotes_unsafe_input", test_log_value_quotes_unsafe_input);
 	return test_finish();
