@@ -49,6 +49,7 @@ struct fetch_msg {
 	uint32_t seq;
 	struct store_msg msg;
 	struct fetch_map *map;
+	bool map_partial;           /* map holds the header, not the whole file */
 	struct mime_part *root;
 	struct mime_part *top;      /* the root's header only (fetch_top) */
 	struct buf *line;           /* the fetch_ctx's, reset per message */
@@ -65,10 +66,27 @@ static void fetch_map_release(const void *data, size_t len, void *arg)
 	free(m);
 }
 
-static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
+/* How much of a message is read first when only its header is wanted;
+ * the read grows by this factor until the header's end is in it. */
+#define FETCH_HEAD_FIRST (8 * 1024)
+#define FETCH_HEAD_GROWTH 8
+
+/* True when the header of the message in bytes ends inside it: the blank
+ * line that ends it (messages are stored with CRLF) is there. */
+static bool fetch_head_complete(const struct file_bytes *bytes)
 {
-	if (fm->map != NULL)
-		return true;
+	const unsigned char *p = bytes->data;
+	size_t len = bytes->len;
+	if (len >= 2 && p[0] == '\r' && p[1] == '\n')
+		return true; /* no header at all */
+	return memmem(p, len, "\r\n\r\n", 4) != NULL;
+}
+
+/* Reads the message's body file: whole, or when head_only just a prefix
+ * that holds its header (header fetches are the commonest FETCH of a mail
+ * client, and most of a message is its body). */
+static bool fetch_map_load(struct fetch_msg *fm, struct store_user *u, bool head_only)
+{
 	int fd;
 	uint64_t size;
 	const char *error;
@@ -84,14 +102,46 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 	struct fetch_map *m = xcalloc(1, sizeof(*m));
 	m->refs = 1;
 	int load_errno;
-	bool ok = file_bytes_load(fd, size, &m->bytes, &load_errno);
+	uint64_t want = head_only ? FETCH_HEAD_FIRST : size;
+	bool ok;
+	for (;;) {
+		if (want > size)
+			want = size;
+		ok = file_bytes_load(fd, want, &m->bytes, &load_errno);
+		if (!ok || want == size || fetch_head_complete(&m->bytes))
+			break;
+		file_bytes_release(&m->bytes);
+		want *= FETCH_HEAD_GROWTH;
+	}
 	close(fd);
 	if (!ok) {
 		free(m);
 		return false;
 	}
 	fm->map = m;
+	fm->map_partial = want < size;
 	return true;
+}
+
+/* The whole message file, read once per message and response. */
+static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
+{
+	if (fm->map != NULL && !fm->map_partial)
+		return true;
+	if (fm->map != NULL) {
+		/* A header read first: its parse stays valid (the same bytes at
+		 * the same offsets) but points into the prefix. */
+		fetch_map_release(NULL, 0, fm->map);
+		fm->map = NULL;
+		fm->top = NULL;
+	}
+	return fetch_map_load(fm, u, false);
+}
+
+/* At least the message's header, for fetch_top. */
+static bool fetch_map_open_head(struct fetch_msg *fm, struct store_user *u)
+{
+	return fm->map != NULL || fetch_map_load(fm, u, true);
 }
 
 static struct mime_part *fetch_tree(struct fetch_msg *fm)
@@ -162,10 +212,18 @@ static void fetch_apply_partial(const struct imap_fetch_item *it, uint64_t *star
 	buf_printf(name, "<%llu>", (unsigned long long)it->partial_origin);
 }
 
+/* HEADER, HEADER.FIELDS and HEADER.FIELDS.NOT of the message itself. */
+static bool fetch_section_is_top_header(const struct imap_fetch_item *it)
+{
+	return it->section.path_len == 0 && (it->section.text == MIME_SECTION_HEADER ||
+					     it->section.text == MIME_SECTION_HEADER_FIELDS ||
+					     it->section.text == MIME_SECTION_HEADER_FIELDS_NOT);
+}
+
 static bool fetch_section(struct fetch_msg *fm, struct store_user *u,
 			  const struct imap_fetch_item *it)
 {
-	if (!fetch_map_open(fm, u))
+	if (!(fetch_section_is_top_header(it) ? fetch_map_open_head(fm, u) : fetch_map_open(fm, u)))
 		return false;
 	struct buf filtered = BUF_INIT, name = BUF_INIT;
 	struct mime_section_data data;

@@ -344,8 +344,11 @@ void store_db_close(struct store_user *u)
 	for (size_t i = 0; i < u->stmt_count; i++)
 		sqlite3_finalize(u->stmts[i].stmt);
 	free(u->stmts);
+	free(u->stmt_out);
 	u->stmts = NULL;
-	u->stmt_count = u->stmt_cap = 0;
+	u->stmt_out = NULL;
+	u->stmt_count = u->stmt_cap = u->stmt_out_count = 0;
+	memset(u->stmt_hint, 0, sizeof(u->stmt_hint));
 	if (u->db != NULL) {
 		store_sync_detach(u);
 		sqlite3_close(u->db);
@@ -353,42 +356,80 @@ void store_db_close(struct store_user *u)
 	u->db = NULL;
 }
 
-sqlite3_stmt *store_db_stmt(struct store_user *u, const char *sql,
-			    const char **error_r)
+static size_t store_db_stmt_slot(const char *sql)
 {
+	return ((uintptr_t)sql >> 3) % STORE_STMT_HINTS;
+}
+
+/* The cached statement for sql (compared by address: every caller passes
+ * a static string), or NULL. */
+static struct store_stmt_entry *store_db_stmt_find(struct store_user *u, const char *sql)
+{
+	size_t slot = store_db_stmt_slot(sql);
+	size_t hint = u->stmt_hint[slot];
+	if (hint != 0 && u->stmts[hint - 1].sql == sql)
+		return &u->stmts[hint - 1];
 	for (size_t i = 0; i < u->stmt_count; i++) {
 		if (u->stmts[i].sql == sql) {
-			sqlite3_stmt *st = u->stmts[i].stmt;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
+			if (i < UINT16_MAX)
+				u->stmt_hint[slot] = (uint16_t)(i + 1);
+			return &u->stmts[i];
 		}
 	}
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v3(u->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				    &st, NULL);
-	if (rc != SQLITE_OK) {
-		store_db_fail(u, rc, "prepare", error_r);
-		return NULL;
-	}
+	return NULL;
+}
+
+static struct store_stmt_entry *store_db_stmt_add(struct store_user *u, const char *sql,
+						  sqlite3_stmt *st)
+{
 	if (u->stmt_count == u->stmt_cap) {
 		u->stmt_cap = u->stmt_cap == 0 ? 32 : u->stmt_cap * 2;
 		u->stmts = xrealloc(u->stmts, u->stmt_cap * sizeof(*u->stmts));
+		u->stmt_out = xrealloc(u->stmt_out, u->stmt_cap * sizeof(*u->stmt_out));
 	}
-	u->stmts[u->stmt_count].sql = sql;
-	u->stmts[u->stmt_count].stmt = st;
-	u->stmt_count++;
-	return st;
+	struct store_stmt_entry *e = &u->stmts[u->stmt_count++];
+	e->sql = sql;
+	e->stmt = st;
+	e->handed_out = false;
+	return e;
+}
+
+sqlite3_stmt *store_db_stmt(struct store_user *u, const char *sql,
+			    const char **error_r)
+{
+	struct store_stmt_entry *e = store_db_stmt_find(u, sql);
+	if (e != NULL) {
+		sqlite3_reset(e->stmt);
+		sqlite3_clear_bindings(e->stmt);
+	} else {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v3(u->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					    &st, NULL);
+		if (rc != SQLITE_OK) {
+			store_db_fail(u, rc, "prepare", error_r);
+			return NULL;
+		}
+		e = store_db_stmt_add(u, sql, st);
+	}
+	if (!e->handed_out) {
+		e->handed_out = true;
+		u->stmt_out[u->stmt_out_count++] = (size_t)(e - u->stmts);
+	}
+	return e->stmt;
 }
 
 static void store_db_reset_all(struct store_user *u)
 {
 	/* A statement left mid-step would pin an old read snapshot and hide
-	 * other handles' commits from this one. */
-	for (sqlite3_stmt *st = sqlite3_next_stmt(u->db, NULL); st != NULL;
-	     st = sqlite3_next_stmt(u->db, st))
-		if (sqlite3_stmt_busy(st))
-			sqlite3_reset(st);
+	 * other handles' commits from this one. Only the statements handed
+	 * out since the last call can be mid-step. */
+	for (size_t i = 0; i < u->stmt_out_count; i++) {
+		struct store_stmt_entry *e = &u->stmts[u->stmt_out[i]];
+		e->handed_out = false;
+		if (sqlite3_stmt_busy(e->stmt))
+			sqlite3_reset(e->stmt);
+	}
+	u->stmt_out_count = 0;
 }
 
 /* BEGIN, COMMIT and ROLLBACK run from the handle's prepared statements:

@@ -647,14 +647,25 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 			       uint32_t uid, unsigned want, struct arena *a,
 			       struct store_msg *msg_r, const char **error_r)
 {
-	static const char sql[] =
-		"SELECT m.flags, m.keywords, m.modseq, m.size, m.internal_date,"
-		" m.tz_offset, m.save_date, e.hash, e.objectid, e.id,"
-		" e.envelope, e.bodystructure, e.body, e.sent_date, e.hdr_from,"
+	/* Without META the envelope and bodystructure columns are left out:
+	 * SQLite copies every result column at each step, and they are most of
+	 * the row. The meta columns follow the others in the same order. */
+#define STORE_MSG_GET_COLUMNS                                                  \
+	"SELECT m.flags, m.keywords, m.modseq, m.size, m.internal_date,"       \
+	" m.tz_offset, m.save_date, e.hash, e.objectid, e.id"
+#define STORE_MSG_GET_FROM                                                     \
+	" FROM messages m JOIN emails e ON e.id = m.email_id"                  \
+	" WHERE m.mailbox_id = ? AND m.uid = ?"
+	static const char sql_meta[] =
+		STORE_MSG_GET_COLUMNS
+		", e.envelope, e.bodystructure, e.body, e.sent_date, e.hdr_from,"
 		" e.hdr_to, e.hdr_cc, e.subject, e.message_id, e.in_reply_to, e.refs, e.sent_tz"
-		" FROM messages m JOIN emails e ON e.id = m.email_id"
-		" WHERE m.mailbox_id = ? AND m.uid = ?";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+		STORE_MSG_GET_FROM;
+	static const char sql_lean[] = STORE_MSG_GET_COLUMNS STORE_MSG_GET_FROM;
+#undef STORE_MSG_GET_COLUMNS
+#undef STORE_MSG_GET_FROM
+	bool meta = (want & STORE_MSG_WANT_META) != 0;
+	sqlite3_stmt *st = store_db_stmt(u, meta ? sql_meta : sql_lean, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
@@ -682,7 +693,7 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 	snprintf(msg_r->emailid, sizeof(msg_r->emailid), "%s",
 		 (const char *)sqlite3_column_text(st, 8));
 	int64_t email_id = sqlite3_column_int64(st, 9);
-	if ((want & STORE_MSG_WANT_META) != 0)
+	if (meta)
 		store_msg_read_meta(st, a, &msg_r->meta);
 	sqlite3_reset(st);
 	if (u->viewer != NULL) {
@@ -692,7 +703,7 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 			return err;
 		msg_r->flags = (msg_r->flags & ~STORE_FLAG_SEEN) | (seen ? STORE_FLAG_SEEN : 0);
 	}
-	if ((want & STORE_MSG_WANT_META) != 0 && (want & STORE_MSG_WANT_TEXT) != 0)
+	if (meta && (want & STORE_MSG_WANT_TEXT) != 0)
 		return store_fts_text(u, email_id, msg_r->hash, a, &msg_r->meta.header_text,
 				      &msg_r->meta.body_text, error_r);
 	return STORE_OK;

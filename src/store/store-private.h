@@ -33,12 +33,22 @@ struct store_pending_change {
 struct store_stmt_entry {
 	const char *sql;
 	sqlite3_stmt *stmt;
+	bool handed_out; /* listed in store_user.stmt_out */
 };
+
+/* Slots of store_user.stmt_hint: where store_db_stmt last found a
+ * statement, by its SQL text's address. */
+#define STORE_STMT_HINTS 256
 
 struct store_user {
 	sqlite3 *db;
 	struct store_stmt_entry *stmts;
 	size_t stmt_count, stmt_cap;
+	/* Statements handed out since the last transaction ended: the only
+	 * ones that can still be mid-step (store_db_reset_all). */
+	size_t *stmt_out;
+	size_t stmt_out_count;
+	uint16_t stmt_hint[STORE_STMT_HINTS]; /* index + 1, 0 for none */
 	char *name;
 	char *dir;                 /* users/<h>/<user> */
 	char *blobs_dir;           /* users/<h>/<user>/blobs */

@@ -191,3 +191,34 @@ def test_another_session_flag_change_shows_in_fetch(server):
     b.ok("FETCH 1 BODY[]")  # sets \Seen in b's session
     untagged = a.ok("NOOP")
     assert untagged == ["* 1 FETCH (FLAGS (\\Seen \\Recent))"] or untagged == ["* 1 FETCH (FLAGS (\\Seen))"]
+
+
+def test_header_sections_of_long_headers_and_bodies(server):
+    """Header fetches read only the start of a body file: a header longer
+    than that first read, a field at its very end, and a header fetch
+    followed by the whole message in one command must all come out exact."""
+    c = server.login()
+    filler = "".join(f"X-Filler-{i}: {'f' * 70}\r\n" for i in range(300))  # ~26 KB
+    long_header = ("From: a@example.org\r\n" + filler + "X-Late: last field\r\n\r\n")
+    body = ("b" * 998 + "\r\n") * 200
+    msgs = [long_header + body,
+            PLAIN.split("\r\n\r\n")[0] + "\r\n\r\n" + body,
+            "\r\nno header at all\r\n",
+            "Subject: no blank line\r\n"]
+    for m in msgs:
+        append(c, "INBOX", msg=m)
+    c.ok("SELECT INBOX")
+    for seq, m in enumerate(msgs, 1):
+        head = m[:m.index("\r\n\r\n") + 4] if "\r\n\r\n" in m else (
+            "\r\n" if m.startswith("\r\n") else m)
+        assert fetch1(c, f"FETCH {seq} BODY.PEEK[HEADER]") == (
+            f"* {seq} FETCH (BODY[HEADER] {{{len(head)}}}\r\n{head})")
+    assert fetch1(c, "FETCH 1 BODY.PEEK[HEADER.FIELDS (X-LATE)]") == (
+        "* 1 FETCH (BODY[HEADER.FIELDS (X-LATE)] {22}\r\nX-Late: last field\r\n\r\n)")
+    text = body
+    line = fetch1(c, "FETCH 1 (BODY.PEEK[HEADER.FIELDS (FROM)] BODY.PEEK[] BODY.PEEK[TEXT])")
+    assert line == ("* 1 FETCH (BODY[HEADER.FIELDS (FROM)] {23}\r\nFrom: a@example.org\r\n\r\n"
+                    f" BODY[] {{{len(msgs[0])}}}\r\n{msgs[0]}"
+                    f" BODY[TEXT] {{{len(text)}}}\r\n{text})")
+    line = fetch1(c, "FETCH 2 (BODY.PEEK[HEADER] RFC822.SIZE BODY.PEEK[1])")
+    assert line.endswith(f"RFC822.SIZE {len(msgs[1])} BODY[1] {{{len(body)}}}\r\n{body})")
