@@ -1701,7 +1701,10 @@ static void mixed_select_untagged(struct conn *c, const char *line, size_t len)
 {
 	struct mclient *mc = c->ud;
 	uint64_t v;
-	if (parse_code_num(line, "UIDVALIDITY", &v, NULL)) {
+	/* Only an OK line carries it: FETCH lines hold whole bodies, and
+	 * searching them here cost the generator more CPU than parsing them. */
+	if (len > 6 && strncasecmp(line, "* OK [", 6) == 0 &&
+	    parse_code_num(line, "UIDVALIDITY", &v, NULL)) {
 		if (mc->m.known && mc->m.uidvalidity != (uint32_t)v)
 			consistency_error("client %d: UIDVALIDITY changed from %u to %" PRIu64, mc->idx,
 					  mc->m.uidvalidity, v);

@@ -5,6 +5,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "petrel-version.h"
+#include "store/store.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
 	int i = 1;
+	store_process_init();
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *opt = argv[i];

@@ -45,15 +45,21 @@ enum imap_cmd_result cmd_expunge(struct imap_cmd *cmd)
 	}
 	uint32_t *expunged;
 	size_t count;
+	uint64_t modseq;
+	/* For another's store (\Seen may be the reader's own) it always reads. */
+	uint64_t seq_before = u == NULL || sel->shared ? 0 : store_user_commit_seq(u);
 	enum store_error err = u == NULL ? STORE_ERR_INTERNAL
-				 : store_msg_expunge(u, sel->mailbox_id, ranges, range_count,
-						     cmd->arena, &expunged, &count, &error);
+				 : store_msg_expunge_modseq(u, sel->mailbox_id, ranges, range_count,
+							    cmd->arena, &expunged, &count, &modseq,
+							    &error);
 	imap_seqset_free(&uids);
 	if (err != STORE_OK) {
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return IMAP_CMD_DONE;
 	}
 	imap_selected_remove_expunged(s, expunged, count, true);
+	if (count > 0)
+		(void)imap_selected_own_commit(sel, u, seq_before, modseq);
 	if (count > 0 && (s->enabled & IMAP_ENABLED_QRESYNC)) {
 		/* RFC 7162 §3.2.7: the new HIGHESTMODSEQ in the tagged OK, once
 		 * the client has been told everything up to it. */

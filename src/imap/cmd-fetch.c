@@ -87,33 +87,33 @@ static bool fetch_head_complete(const struct file_bytes *bytes)
  * client, and most of a message is its body). */
 static bool fetch_map_load(struct fetch_msg *fm, struct store_user *u, bool head_only)
 {
-	int fd;
-	uint64_t size;
+	int fd = -1;
+	uint64_t size = fm->msg.size;
 	const char *error;
-	/* The row read for this message names its body (fetch_get_msg reads
-	 * the whole row whenever a body is wanted). */
-	enum store_error err =
-		fm->msg.hash[0] != '\0'
-			? store_blob_open(u, fm->msg.hash, &fd, &size, &error)
-			: store_msg_open_blob(u, fm->cmd->session->selected->mailbox_id, fm->msg.uid,
-					      &fd, &size, &error);
-	if (err != STORE_OK)
+	/* A row read for this message names its body; one from the bulk
+	 * rows (fetch_get_msg) does not, and the body is looked up. */
+	bool by_hash = fm->msg.hash[0] != '\0';
+	if (!by_hash && store_msg_open_blob(u, fm->cmd->session->selected->mailbox_id,
+					    fm->msg.uid, &fd, &size, &error) != STORE_OK)
 		return false;
 	struct fetch_map *m = xcalloc(1, sizeof(*m));
 	m->refs = 1;
-	int load_errno;
 	uint64_t want = head_only ? FETCH_HEAD_FIRST : size;
 	bool ok;
 	for (;;) {
 		if (want > size)
 			want = size;
-		ok = file_bytes_load(fd, want, &m->bytes, &load_errno);
+		int load_errno;
+		ok = by_hash ? store_blob_load(u, fm->msg.hash, size, want, &m->bytes, &error) ==
+				       STORE_OK
+			     : file_bytes_load(fd, want, &m->bytes, &load_errno);
 		if (!ok || want == size || fetch_head_complete(&m->bytes))
 			break;
 		file_bytes_release(&m->bytes);
 		want *= FETCH_HEAD_GROWTH;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!ok) {
 		free(m);
 		return false;

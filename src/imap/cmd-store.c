@@ -356,6 +356,38 @@ static bool store_cmd_limit_to_rights(struct imap_cmd *cmd, struct store_cmd_req
 }
 
 /* Applies the change; answers the command and returns false on failure. */
+/* The selected store's commit number (imap_selected_own_commit), 0 when
+ * it cannot be had or for another's store (whose \Seen may be the
+ * reader's own: those always read). */
+static uint64_t store_cmd_commit_seq(struct imap_session *s)
+{
+	const char *error;
+	struct store_user *u = s->selected->shared ? NULL : imap_selected_store(s, &error);
+	return u == NULL ? 0 : store_user_commit_seq(u);
+}
+
+/* Whether the view holds everything this STORE changed, so that only a
+ * change by someone else would need a read: no keyword (a new one is
+ * announced by the read), and every changed message's flags noted. */
+static bool store_cmd_view_current(struct imap_session *s, const struct store_cmd_ctx *ctx,
+				   const struct store_flag_change *change, uint64_t seq_before)
+{
+	struct imap_selected *sel = s->selected;
+	if (seq_before == 0 || change->keyword_count > 0)
+		return false;
+	for (size_t i = 0; i < ctx->res.count; i++) {
+		const struct store_msg_flags *m = &ctx->res.msgs[i];
+		if (!m->changed)
+			continue;
+		uint32_t seq = imap_selected_seq(sel, m->uid);
+		if (seq == 0 || sel->flags[seq - 1] != m->flags || sel->modseqs[seq - 1] != m->modseq)
+			return false;
+	}
+	const char *error;
+	struct store_user *u = imap_selected_store(s, &error);
+	return u != NULL && imap_selected_own_commit(sel, u, seq_before, ctx->res.highestmodseq);
+}
+
 static bool store_cmd_apply(struct imap_cmd *cmd, const struct store_cmd_request *req,
 			    const struct imap_seqset *uids, struct store_cmd_ctx *ctx)
 {
@@ -424,6 +456,7 @@ enum imap_cmd_result cmd_store(struct imap_cmd *cmd)
 	if (req.silent)
 		imap_selected_sync(s, false);
 	struct store_cmd_ctx *ctx = arena_zalloc(cmd->arena, sizeof(*ctx));
+	uint64_t seq_before = store_cmd_commit_seq(s);
 	bool ok = store_cmd_apply(cmd, &req, &uids, ctx);
 	imap_seqset_free(&uids);
 	if (!ok)
@@ -431,7 +464,8 @@ enum imap_cmd_result cmd_store(struct imap_cmd *cmd)
 	store_cmd_note(s, ctx, &req.change);
 	/* Reports new keywords (FLAGS, PERMANENTFLAGS) before the FETCH
 	 * responses that use them; never EXPUNGE (RFC 9051 §7.5.1). */
-	imap_selected_sync(s, false);
+	if (!store_cmd_view_current(s, ctx, &req.change, seq_before))
+		imap_selected_sync(s, false);
 	cmd->ctx = ctx;
 	cmd->resume = store_cmd_continue;
 	return store_cmd_continue(cmd);

@@ -615,6 +615,21 @@ static bool imap_selected_unchanged(const struct imap_session *s, uint64_t seq, 
 	       !imap_selected_polled(s);
 }
 
+bool imap_selected_own_commit(struct imap_selected *sel, struct store_user *u,
+			      uint64_t seq_before, uint64_t highestmodseq)
+{
+	/* Any other change, in this process or another, takes a MODSEQ: the
+	 * next one being ours means there was none in between. One from
+	 * another process after ours is found by the read that read_ms
+	 * (left as it is) still asks for within IMAP_SELECTED_RECHECK_MS. */
+	if (seq_before == 0 || sel->read_seq != seq_before ||
+	    store_user_commit_seq(u) != seq_before + 1 || highestmodseq != sel->highestmodseq + 1)
+		return false;
+	sel->read_seq = seq_before + 1;
+	sel->highestmodseq = highestmodseq;
+	return true;
+}
+
 void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct imap_selected *sel = s->selected;

@@ -97,6 +97,15 @@ void imap_selected_sync(struct imap_session *s, bool allow_expunge);
 void imap_selected_share_begin(const char *owner, uint64_t mailbox_id, uint64_t since);
 void imap_selected_share_end(void);
 
+/* After a write of the session's own, whose changes the caller has put
+ * into the view: when that commit is the only one since the view was read
+ * (seq_before, the store's commit number sampled just before the write,
+ * is the view's, and exactly one commit followed) and it took the next
+ * MODSEQ (highestmodseq), the view is current without reading the mailbox
+ * again. Returns whether it is; if not, imap_selected_sync reads. */
+bool imap_selected_own_commit(struct imap_selected *sel, struct store_user *u,
+			      uint64_t seq_before, uint64_t highestmodseq);
+
 /* Records flags this session set itself, so that sync does not report
  * them again. */
 void imap_selected_note_flags(struct imap_selected *sel, uint32_t uid, uint32_t flags,

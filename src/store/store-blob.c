@@ -6,6 +6,7 @@
 #include "store/store-sync.h"
 
 #include "lib/arena.h"
+#include "lib/filebytes.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -102,14 +103,18 @@ enum store_error store_blob_writer_begin(const char *data_dir,
 	struct store_blob_writer *w = xcalloc(1, sizeof(*w));
 	size_t len = strlen(data_dir) + 32;
 	w->tmp_path = xmalloc(len);
-	snprintf(w->tmp_path, len, "%s/tmp", data_dir);
-	if (!store_mkdirs(w->tmp_path, error_r)) {
-		w->fd = -1;
-		store_blob_writer_free(w, false);
-		return STORE_ERR_INTERNAL;
-	}
 	snprintf(w->tmp_path, len, "%s/tmp/blob.XXXXXX", data_dir);
 	w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+	if (w->fd < 0 && errno == ENOENT) {
+		/* tmp/ is made on first use (and again if removed). */
+		snprintf(w->tmp_path, len, "%s/tmp", data_dir);
+		if (!store_mkdirs(w->tmp_path, error_r)) {
+			store_blob_writer_free(w, false);
+			return STORE_ERR_INTERNAL;
+		}
+		snprintf(w->tmp_path, len, "%s/tmp/blob.XXXXXX", data_dir);
+		w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+	}
 	if (w->fd < 0) {
 		enum store_error err = store_sys_fail("create tmp blob",
 						      w->tmp_path, errno, error_r);
@@ -543,4 +548,86 @@ void store_blobs_release_in(struct store_user *u, const char *blobs_dir, const c
 		free(retired[i]);
 	}
 	free(retired);
+}
+
+/* ---- Reading bodies ---- */
+
+/* Body files each thread keeps open (store_blob_load): FETCH reads the
+ * same bodies again and again (a client's header listing, then the message
+ * it opens part by part), and opening a file costs more than reading a
+ * header from it. A body is named by its SHA-256, so an open file serves
+ * that hash whichever store it was opened in. A file released meanwhile
+ * stays readable, like any file being read, until its slot is reused: at
+ * most STORE_BLOB_KEPT_OPEN per thread. */
+#define STORE_BLOB_KEPT_OPEN 32
+
+struct store_blob_kept {
+	char hash[STORE_HASH_HEX_SIZE]; /* "" when free */
+	int fd;
+	uint64_t used;
+};
+
+static __thread struct store_blob_kept store_blob_kept[STORE_BLOB_KEPT_OPEN];
+static __thread uint64_t store_blob_kept_tick;
+
+/* An open descriptor of the body with hash (the thread's, not to be
+ * closed), or -1 with an error. */
+static int store_blob_kept_fd(struct store_user *u, const char *hash, const char **error_r)
+{
+	struct store_blob_kept *victim = &store_blob_kept[0];
+	for (size_t i = 0; i < STORE_BLOB_KEPT_OPEN; i++) {
+		struct store_blob_kept *k = &store_blob_kept[i];
+		if (k->hash[0] != '\0' && strcmp(k->hash, hash) == 0) {
+			k->used = ++store_blob_kept_tick;
+			return k->fd;
+		}
+		if (k->used < victim->used)
+			victim = k;
+	}
+	int fd;
+	if (store_blob_open(u, hash, &fd, NULL, error_r) != STORE_OK)
+		return -1;
+	if (victim->hash[0] != '\0')
+		close(victim->fd);
+	snprintf(victim->hash, sizeof(victim->hash), "%s", hash);
+	victim->fd = fd;
+	victim->used = ++store_blob_kept_tick;
+	return fd;
+}
+
+static void store_blob_kept_forget(const char *hash)
+{
+	for (size_t i = 0; i < STORE_BLOB_KEPT_OPEN; i++) {
+		struct store_blob_kept *k = &store_blob_kept[i];
+		if (k->hash[0] != '\0' && strcmp(k->hash, hash) == 0) {
+			close(k->fd);
+			k->hash[0] = '\0';
+			k->used = 0;
+		}
+	}
+}
+
+enum store_error store_blob_load(struct store_user *u, const char *hash, uint64_t size,
+				 uint64_t want, struct file_bytes *out, const char **error_r)
+{
+	if (want > size)
+		want = size;
+	/* A kept file that no longer reads (it cannot change: bodies are
+	 * never rewritten) is dropped and the body opened afresh once. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = store_blob_kept_fd(u, hash, error_r);
+		if (fd < 0)
+			return STORE_ERR_INTERNAL;
+		int load_errno;
+		if (file_bytes_load(fd, (size_t)want, out, &load_errno))
+			return STORE_OK;
+		store_blob_kept_forget(hash);
+		if (attempt == 1) {
+			char *path = store_blob_path(u, hash);
+			enum store_error err = store_sys_fail("read blob", path, load_errno, error_r);
+			free(path);
+			return err;
+		}
+	}
+	return STORE_ERR_INTERNAL;
 }

@@ -339,6 +339,14 @@ enum store_error store_db_open(struct store_user *u, const char *path,
 	return store_db_migrate(u, error_r);
 }
 
+void store_process_init(void)
+{
+	/* SQLite's allocation statistics take a global mutex on every
+	 * allocation and free; nothing here reads them. Only possible before
+	 * SQLite initialises (SQLITE_MISUSE after: then it just stays on). */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 void store_db_close(struct store_user *u)
 {
 	for (size_t i = 0; i < u->stmt_count; i++)

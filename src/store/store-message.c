@@ -744,19 +744,24 @@ enum store_error store_blob_open(struct store_user *u, const char *hash, int *fd
 		u->blobs_fd = open(u->blobs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char rel[STORE_HASH_HEX_SIZE + 4];
 	snprintf(rel, sizeof(rel), "%.2s/%s", hash, hash);
-	char *path = store_blob_path(u, hash);
-	int fd = u->blobs_fd >= 0 ? openat(u->blobs_fd, rel, O_RDONLY | O_CLOEXEC)
-				  : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = -1;
+	if (u->blobs_fd >= 0) {
+		fd = openat(u->blobs_fd, rel, O_RDONLY | O_CLOEXEC);
+	} else {
+		char *path = store_blob_path(u, hash);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+	}
 	struct stat st_buf;
-	enum store_error err = STORE_OK;
-	if (fd < 0)
-		err = store_sys_fail("open blob", path, errno, error_r);
-	else if (fstat(fd, &st_buf) < 0)
-		err = store_sys_fail("stat blob", path, errno, error_r);
-	free(path);
-	if (err != STORE_OK) {
+	const char *what = fd < 0 ? "open blob"
+			 : size_r != NULL && fstat(fd, &st_buf) < 0 ? "stat blob" : NULL;
+	if (what != NULL) {
+		int saved = errno;
 		if (fd >= 0)
 			close(fd);
+		char *path = store_blob_path(u, hash);
+		enum store_error err = store_sys_fail(what, path, saved, error_r);
+		free(path);
 		return err;
 	}
 	*fd_r = fd;
@@ -1030,7 +1035,7 @@ static enum store_error store_msg_expunge_locked(struct store_user *u,
 						 const struct store_uid_range *ranges,
 						 size_t range_count,
 						 struct arena *a, uint32_t **uids_r,
-						 size_t *count_r,
+						 size_t *count_r, uint64_t *modseq_r,
 						 const char ***hashes_r,
 						 size_t *hash_count_r,
 						 const char **error_r)
@@ -1051,12 +1056,13 @@ static enum store_error store_msg_expunge_locked(struct store_user *u,
 	*count_r = rows.count;
 	if (rows.count == 0)
 		return STORE_OK;
-	uint64_t modseq;
+	uint64_t modseq = 0;
 	err = store_mailbox_next_modseq(u, mailbox_id, &modseq, error_r);
 	if (err == STORE_OK)
 		err = store_msg_delete_rows(u, mailbox_id, uids, rows.count, modseq,
 					    true, a, hashes_r, hash_count_r, error_r);
 	store_change_note(u, mailbox_id, STORE_CHANGE_EXPUNGE);
+	*modseq_r = modseq;
 	return err;
 }
 
@@ -1066,18 +1072,31 @@ enum store_error store_msg_expunge(struct store_user *u, uint64_t mailbox_id,
 				   uint32_t **uids_r, size_t *count_r,
 				   const char **error_r)
 {
+	uint64_t modseq;
+	return store_msg_expunge_modseq(u, mailbox_id, ranges, range_count, a, uids_r, count_r,
+					&modseq, error_r);
+}
+
+enum store_error store_msg_expunge_modseq(struct store_user *u, uint64_t mailbox_id,
+					  const struct store_uid_range *ranges,
+					  size_t range_count, struct arena *a,
+					  uint32_t **uids_r, size_t *count_r,
+					  uint64_t *modseq_r, const char **error_r)
+{
 	const char **hashes = NULL;
 	size_t hash_count = 0;
 	*uids_r = NULL;
 	*count_r = 0;
+	*modseq_r = 0;
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_msg_expunge_locked(u, mailbox_id, ranges, range_count, a,
-					       uids_r, count_r, &hashes,
+					       uids_r, count_r, modseq_r, &hashes,
 					       &hash_count, error_r);
 	if (err != STORE_OK) {
 		*uids_r = NULL;
 		*count_r = 0;
+		*modseq_r = 0;
 		return store_db_rollback(u, err);
 	}
 	err = store_db_commit(u, error_r);

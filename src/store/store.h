@@ -115,6 +115,10 @@ bool store_user_name_valid(const char *user, const char **error_r);
 
 struct store_user;
 
+/* Process-wide set-up of the storage engine, before any store or user
+ * database is opened (main calls it first). */
+void store_process_init(void);
+
 /* Opens (creating on first access) the store of user under data_dir. A new
  * store gets INBOX plus Drafts, Sent, Trash, Junk and Archive with their
  * SPECIAL-USE attributes, all subscribed. Opening an existing store is cheap:
@@ -561,9 +565,17 @@ const struct store_msg_row *store_msg_row_find(const struct store_msg_row *rows,
 					       uint32_t uid);
 
 /* Opens the body with hash (store_msg's hash) read-only, as
- * store_msg_open_blob does, without looking the message up again. */
+ * store_msg_open_blob does, without looking the message up again.
+ * size_r may be NULL (no fstat). */
 enum store_error store_blob_open(struct store_user *u, const char *hash, int *fd_r,
 				 uint64_t *size_r, const char **error_r);
+/* The first want bytes of the body with hash, whose size is size (the
+ * message's RFC822.SIZE), read (or mapped when large, lib/filebytes) into
+ * *out for file_bytes_release. The calling thread keeps the last few
+ * bodies it read open, so reading the same one again costs no open. */
+struct file_bytes;
+enum store_error store_blob_load(struct store_user *u, const char *hash, uint64_t size,
+				 uint64_t want, struct file_bytes *out, const char **error_r);
 /* Opens the message body read-only; *fd_r is the caller's to close, and
  * *size_r (may be NULL) its size. The file stays readable even if the
  * message is expunged meanwhile. Errors: NONEXISTENT, INTERNAL. */
@@ -686,6 +698,13 @@ enum store_error store_msg_expunge(struct store_user *u, uint64_t mailbox_id,
 				   size_t range_count, struct arena *a,
 				   uint32_t **uids_r, size_t *count_r,
 				   const char **error_r);
+/* The same, with the MODSEQ the expunge took (0 when nothing was
+ * expunged) in *modseq_r. */
+enum store_error store_msg_expunge_modseq(struct store_user *u, uint64_t mailbox_id,
+					  const struct store_uid_range *ranges,
+					  size_t range_count, struct arena *a,
+					  uint32_t **uids_r, size_t *count_r,
+					  uint64_t *modseq_r, const char **error_r);
 
 enum store_text_field {
 	STORE_TEXT_HEADERS, /* header_text */

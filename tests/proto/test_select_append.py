@@ -232,6 +232,44 @@ def test_delivery_by_another_process_shows_at_noop_at_once(server):
     a.close()
 
 
+def test_own_store_after_a_delivery_by_another_process_reports_it(server):
+    """A STORE whose commit follows the session's last look skips the read
+    only when its MODSEQ is the next one: here a delivery by another
+    process took one in between, so the STORE reports it."""
+    a = server.login()
+    a.ok("APPEND INBOX {12+}\r\nSubject: x\r\n")
+    a.ok("SELECT INBOX")
+    a.ok("UID SEARCH ALL")
+    _deliver_cli(server, "Subject: from outside\n\nhello\n")
+    untagged = a.ok("STORE 1 +FLAGS (\\Flagged)")
+    assert "* 2 EXISTS" in untagged, untagged
+    a.close()
+
+
+def test_own_stores_and_expunges_keep_the_view_exact(server):
+    """Own writes in a row (which need no read of the mailbox) interleaved
+    with another session's: each command reports exactly the other's
+    changes, and the view stays the store's."""
+    a, b = server.login(), server.login()
+    for i in range(4):
+        a.ok("APPEND INBOX {%d+}\r\nSubject: %d\r\n" % (len(f"Subject: {i}") + 2, i))
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    assert a.ok("STORE 1 +FLAGS.SILENT (\\Seen)") == []
+    assert a.ok("STORE 2 +FLAGS (\\Answered)") == ["* 2 FETCH (FLAGS (\\Answered \\Recent))"]
+    b.ok("STORE 3 +FLAGS.SILENT (\\Flagged)")
+    assert a.ok("STORE 1 +FLAGS.SILENT (\\Deleted)") == ["* 3 FETCH (FLAGS (\\Flagged \\Recent))"]
+    assert a.ok("EXPUNGE") == ["* 1 EXPUNGE"]
+    b.ok("UID STORE 2 -FLAGS.SILENT (\\Answered)")
+    assert a.ok("STORE 3 +FLAGS.SILENT (\\Seen)") == ["* 1 FETCH (FLAGS (\\Recent))"]
+    assert a.ok("FETCH 1:* (FLAGS)") == [
+        "* 1 FETCH (FLAGS (\\Recent))",
+        "* 2 FETCH (FLAGS (\\Flagged \\Recent))",
+        "* 3 FETCH (FLAGS (\\Seen \\Recent))"]
+    a.close()
+    b.close()
+
+
 def test_delivery_by_another_process_shows_within_a_second(server):
     a = server.login()
     a.ok("SELECT INBOX")
