@@ -40,6 +40,7 @@ struct fetch_ctx {
 	struct buf line;              /* the answer line, reused per message */
 	bool missing;                 /* some messages were expunged */
 	bool wants_flags;             /* FLAGS is among the items */
+	bool wants_header;            /* the message's own header section */
 	bool failed;                  /* the tagged answer has been sent */
 };
 
@@ -138,10 +139,24 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 	return fetch_map_load(fm, u, false);
 }
 
-/* At least the message's header, for fetch_top. */
+/* At least the message's header, for fetch_top: the copy kept with the
+ * message's row when there is one, else read from the body file. */
 static bool fetch_map_open_head(struct fetch_msg *fm, struct store_user *u)
 {
-	return fm->map != NULL || fetch_map_load(fm, u, true);
+	if (fm->map != NULL)
+		return true;
+	const struct store_msg_meta *meta = &fm->msg.meta;
+	if (meta->header == NULL || meta->header_len > fm->msg.size)
+		return fetch_map_load(fm, u, true);
+	struct fetch_map *m = xcalloc(1, sizeof(*m));
+	m->refs = 1;
+	m->bytes.data = xmalloc(meta->header_len);
+	memcpy(m->bytes.data, meta->header, meta->header_len);
+	m->bytes.len = meta->header_len;
+	m->bytes.heap = true;
+	fm->map = m;
+	fm->map_partial = meta->header_len < fm->msg.size;
+	return true;
 }
 
 static struct mime_part *fetch_tree(struct fetch_msg *fm)
@@ -396,7 +411,8 @@ static enum store_error fetch_get_msg(struct imap_cmd *cmd, struct fetch_ctx *ct
 				      const char **error_r)
 {
 	if (ctx->rows == NULL) {
-		unsigned want = ctx->req.needs_meta ? STORE_MSG_WANT_META : 0;
+		unsigned want = (ctx->req.needs_meta ? STORE_MSG_WANT_META : 0) |
+				(ctx->wants_header ? STORE_MSG_WANT_HEADER : 0);
 		return store_msg_get(u, cmd->session->selected->mailbox_id, uid, want,
 				     ctx->scratch, msg, error_r);
 	}
@@ -629,6 +645,9 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 			s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 §3.1 */
 		if (ctx->req.items[i].kind == IMAP_FETCH_FLAGS)
 			ctx->wants_flags = true;
+		if (ctx->req.items[i].kind == IMAP_FETCH_SECTION &&
+		    fetch_section_is_top_header(&ctx->req.items[i]))
+			ctx->wants_header = true;
 	}
 	if (ctx->req.has_changedsince)
 		s->enabled |= IMAP_ENABLED_CONDSTORE;

@@ -189,6 +189,24 @@ static const char *digest_buf_string(struct arena *a, struct buf *b)
 	return s;
 }
 
+/* The header bytes when a blank line ends them and they are not too long
+ * to keep (FETCH of header fields then needs no body file). */
+static void digest_raw_header(struct arena *a, const unsigned char *msg,
+			      const struct mime_part *root, struct mime_digest *d)
+{
+	size_t len = (size_t)root->header_end;
+	bool blank_line_ends = len >= 2 && msg[len - 2] == '\r' && msg[len - 1] == '\n' &&
+			       (len == 2 || (len >= 4 && msg[len - 4] == '\r' && msg[len - 3] == '\n'));
+	if (root->header_start != 0 || len > MIME_DIGEST_HEADER_MAX || !blank_line_ends ||
+	    (root->flags & MIME_PART_FLAG_NO_BLANK_LINE) != 0)
+		return;
+	unsigned char *copy = arena_alloc(a, len + 1);
+	memcpy(copy, msg, len);
+	copy[len] = '\0';
+	d->header = copy;
+	d->header_len = len;
+}
+
 void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len, unsigned want,
 		       struct mime_digest *d)
 {
@@ -202,6 +220,7 @@ void mime_digest_build(struct arena *a, const unsigned char *msg, size_t len, un
 	mime_bodystructure_write(&b, msg, len, root, false);
 	d->body = digest_buf_string(a, &b);
 	digest_headers(a, msg, root, d);
+	digest_raw_header(a, msg, root, d);
 	if ((want & MIME_DIGEST_BODY_TEXT) == 0) {
 		buf_free(&b);
 		return;

@@ -28,7 +28,14 @@ struct mime_digest {
 	/* Text parts (type "text") with transfer encoding removed, converted to
 	 * UTF-8, separated by newlines; capped at MIME_DIGEST_TEXT_MAX. */
 	const char *body_text;
+	/* The message's own header as stored, up to and with the blank line
+	 * that ends it (BODY[HEADER]); NULL when it has no blank line or is
+	 * longer than MIME_DIGEST_HEADER_MAX. */
+	const unsigned char *header;
+	size_t header_len;
 };
+
+#define MIME_DIGEST_HEADER_MAX (16u * 1024)
 
 #define MIME_DIGEST_TEXT_MAX (4u * 1024 * 1024)
 

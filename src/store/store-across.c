@@ -47,7 +47,8 @@ static enum store_error store_across_read(struct store_user *src, uint64_t src_i
 	for (size_t i = 0; err == STORE_OK && i < count; i++) {
 		struct store_msg msg;
 		struct store_msg_meta *meta = arena_zalloc(a, sizeof(*meta));
-		err = store_msg_get(src, src_id, uids[i], STORE_MSG_WANT_META | STORE_MSG_WANT_TEXT,
+		err = store_msg_get(src, src_id, uids[i],
+				    STORE_MSG_WANT_META | STORE_MSG_WANT_TEXT | STORE_MSG_WANT_HEADER,
 				    a, &msg, error_r);
 		if (err != STORE_OK)
 			break;

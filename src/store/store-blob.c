@@ -371,19 +371,37 @@ const char *store_user_blobs_dir(const struct store_user *u)
 	return u->blobs_dir;
 }
 
-/* blobs/<xx>, created (and blobs/ synced so the new entry is durable) when
- * missing. */
-static bool store_blob_shard_ready(const char *blobs_dir, const char *hash,
-				   char *shard, size_t shard_size,
-				   const char **error_r)
+/* blobs/<xx>, the shard directory of hash. */
+static void store_blob_shard_name(const char *blobs_dir, const char *hash, char *shard,
+				  size_t shard_size)
 {
 	snprintf(shard, shard_size, "%s/%.2s", blobs_dir, hash);
+}
+
+/* Creates the shard (and syncs blobs/ so that the new entry is durable). */
+static bool store_blob_shard_make(const char *blobs_dir, const char *shard, const char **error_r)
+{
 	if (mkdir(shard, 0700) == 0)
 		return store_fsync_dir(blobs_dir, error_r);
 	if (errno == EEXIST)
 		return true;
 	store_sys_fail("mkdir blob shard", shard, errno, error_r);
 	return false;
+}
+
+/* link(2) of from to path, in shard, making the shard on the first body
+ * that goes there (not tried first: a mkdir that finds the directory
+ * costs as much as the link). 0, or -1 with errno, or -2 with *error_r. */
+static int store_blob_link(const char *from, const char *path, const char *blobs_dir,
+			   const char *shard, const char **error_r)
+{
+	if (link(from, path) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if (!store_blob_shard_make(blobs_dir, shard, error_r))
+		return -2;
+	return link(from, path) == 0 ? 0 : -1;
 }
 
 /* True when path is the very file store_blob_prelink linked or found, and
@@ -428,14 +446,16 @@ enum store_error store_blob_prelink(const char *blobs_dir, struct store_blob *bl
 				    const char **error_r)
 {
 	char shard[4096];
-	if (!store_blob_shard_ready(blobs_dir, blob->hash, shard, sizeof(shard), error_r))
-		return STORE_ERR_INTERNAL;
+	store_blob_shard_name(blobs_dir, blob->hash, shard, sizeof(shard));
 	struct stat st;
 	if (stat(blob->tmp_path, &st) < 0)
 		return store_sys_fail("stat tmp blob", blob->tmp_path, errno, error_r);
 	char *path = store_blob_path_in(blobs_dir, blob->hash);
 	enum store_error err = STORE_OK;
-	if (link(blob->tmp_path, path) == 0) {
+	int linked = store_blob_link(blob->tmp_path, path, blobs_dir, shard, error_r);
+	if (linked == -2) {
+		err = STORE_ERR_INTERNAL;
+	} else if (linked == 0) {
 		if (!store_fsync_dir(shard, error_r))
 			err = STORE_ERR_INTERNAL;
 		else {
@@ -457,8 +477,7 @@ enum store_error store_blob_publish(struct store_user *u,
 				    const char **error_r)
 {
 	char shard[4096];
-	if (!store_blob_shard_ready(u->blobs_dir, blob->hash, shard, sizeof(shard), error_r))
-		return STORE_ERR_INTERNAL;
+	store_blob_shard_name(u->blobs_dir, blob->hash, shard, sizeof(shard));
 	char *path = store_blob_path(u, blob->hash);
 	enum store_error err = STORE_OK;
 	/* EEXIST: single-instance storage, the same body is already here.
@@ -466,8 +485,11 @@ enum store_error store_blob_publish(struct store_user *u,
 	 * concurrent prelink of the same body may not have synced yet. A
 	 * link made now is a new entry (also when a prelinked one was
 	 * released meanwhile) and is synced. */
-	bool linked = link(blob->tmp_path, path) == 0;
-	if (!linked && errno != EEXIST)
+	int ret = store_blob_link(blob->tmp_path, path, u->blobs_dir, shard, error_r);
+	bool linked = ret == 0;
+	if (ret == -2)
+		err = STORE_ERR_INTERNAL;
+	else if (!linked && errno != EEXIST)
 		err = store_sys_fail("link blob", path, errno, error_r);
 	else if ((linked || !store_blob_is_prelinked(path, blob)) &&
 		 !store_fsync_dir(shard, error_r))

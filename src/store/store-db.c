@@ -240,6 +240,19 @@ static const char store_schema_v7[] =
 /* store_migrations[v] takes a database from user_version v to v + 1. A
  * release that changes the schema appends one entry; entries are never
  * edited once shipped. */
+/* Version 8. Each message's header (up to MIME_DIGEST_HEADER_MAX, with
+ * the blank line that ends it) has a row of its own, written with the
+ * emails row: FETCH of header fields, a mail client's commonest request,
+ * then reads no body file. Messages stored before have none and are read
+ * from their files as before. */
+static const char store_schema_v8[] =
+	"CREATE TABLE email_headers ("
+	" email_id INTEGER PRIMARY KEY,"
+	" header BLOB NOT NULL);"
+	"CREATE TRIGGER emails_ad_header AFTER DELETE ON emails BEGIN"
+	" DELETE FROM email_headers WHERE email_id = OLD.id;"
+	" END;";
+
 static const char *const store_migrations[] = {
 	store_schema_v1,
 	store_schema_v2,
@@ -248,6 +261,7 @@ static const char *const store_migrations[] = {
 	store_schema_v5,
 	store_schema_v6,
 	store_schema_v7,
+	store_schema_v8,
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -50,7 +50,7 @@ static void store_ingest_from_digest(struct arena *a, const struct mime_digest *
 		.from = d->from, .to = d->to, .cc = d->cc, .subject = d->subject,
 		.message_id = d->message_id, .in_reply_to = d->in_reply_to,
 		.references = d->references, .header_text = d->header_text,
-		.body_text = d->body_text,
+		.body_text = d->body_text, .header = d->header, .header_len = d->header_len,
 	};
 }
 

@@ -408,6 +408,8 @@ static enum store_error store_email_ensure(struct store_user *u,
 		"INSERT INTO emails (hash, size, objectid, envelope, bodystructure,"
 		" body, sent_date, hdr_from, hdr_to, hdr_cc, subject, message_id,"
 		" in_reply_to, refs, sent_tz) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	static const char sql_insert_header[] =
+		"INSERT INTO email_headers (email_id, header) VALUES (?, ?)";
 	static const struct store_msg_meta no_meta;
 	sqlite3_stmt *st = store_db_stmt(u, sql_find, error_r);
 	if (st == NULL)
@@ -445,6 +447,16 @@ static enum store_error store_email_ensure(struct store_user *u,
 	if (err != STORE_OK)
 		return err;
 	*email_id_r = sqlite3_last_insert_rowid(u->db);
+	if (meta->header != NULL) {
+		st = store_db_stmt(u, sql_insert_header, error_r);
+		if (st == NULL)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, *email_id_r);
+		sqlite3_bind_blob(st, 2, meta->header, (int)meta->header_len, SQLITE_STATIC);
+		err = store_db_step_done(u, st, "insert email header", error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	/* Indexed now, or put aside for the background indexer. */
 	return store_fts_add(u, *email_id_r, meta->header_text, meta->body_text, error_r);
 }
@@ -643,6 +655,33 @@ static void store_msg_read_meta(sqlite3_stmt *st, struct arena *a,
 	meta->sent_tz_min = sqlite3_column_int(st, 21);
 }
 
+/* The email's kept header into meta (left NULL when none was kept). */
+static enum store_error store_msg_read_header(struct store_user *u, int64_t email_id,
+					      struct arena *a, struct store_msg_meta *meta,
+					      const char **error_r)
+{
+	static const char sql[] = "SELECT header FROM email_headers WHERE email_id = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, email_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		const void *data = sqlite3_column_blob(st, 0);
+		if (data != NULL && len > 0) {
+			unsigned char *copy = arena_alloc(a, len);
+			memcpy(copy, data, len);
+			meta->header = copy;
+			meta->header_len = len;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(u, rc, "read email header", error_r);
+	return STORE_OK;
+}
+
 enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 			       uint32_t uid, unsigned want, struct arena *a,
 			       struct store_msg *msg_r, const char **error_r)
@@ -696,6 +735,11 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 	if (meta)
 		store_msg_read_meta(st, a, &msg_r->meta);
 	sqlite3_reset(st);
+	if ((want & STORE_MSG_WANT_HEADER) != 0) {
+		enum store_error err = store_msg_read_header(u, email_id, a, &msg_r->meta, error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	if (u->viewer != NULL) {
 		bool seen;
 		enum store_error err = store_seen_get(u, mailbox_id, uid, &seen, error_r);

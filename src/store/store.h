@@ -476,6 +476,11 @@ struct store_msg_meta {
 	const char *references;
 	const char *header_text;   /* decoded headers for full-text search */
 	const char *body_text;     /* decoded text parts for full-text search */
+	/* The message's header as stored, with the blank line ending it
+	 * (mime_digest's header): kept in its own row so that FETCH of
+	 * header fields needs no body file. NULL when not kept. */
+	const unsigned char *header;
+	size_t header_len;
 };
 
 struct store_append {
@@ -519,6 +524,7 @@ enum store_error store_msg_append_by_name(struct store_user *u,
 
 #define STORE_MSG_WANT_META (1u << 0) /* envelope, bodystructure, keys */
 #define STORE_MSG_WANT_TEXT (1u << 1) /* header_text, body_text (large) */
+#define STORE_MSG_WANT_HEADER (1u << 2) /* meta.header, when kept */
 
 struct store_msg {
 	uint32_t uid;
