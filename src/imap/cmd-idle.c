@@ -69,10 +69,12 @@ enum imap_cmd_result cmd_idle(struct imap_cmd *cmd)
 	cmd->on_abort = idle_stop;
 	s->idle = cmd;
 	imap_send_raw(s, "+ idling\r\n", 10);
-	/* Changes since the last command go out straight away. */
+	/* Registered first: a change committed from now on wakes the session
+	 * (imap-notify.c); the read below reports the ones before. Changes
+	 * since the last command go out straight away. */
+	imap_notify_register(s);
 	if (s->selected != NULL)
 		imap_selected_sync(s, true);
-	imap_notify_register(s);
 	if (s->cfg->idle_keepalive > 0) {
 		struct timeval tv = { .tv_sec = s->cfg->idle_keepalive };
 		ctx->keepalive = event_new(conn_event_base(s->conn), -1, EV_PERSIST, idle_keepalive, ctx);

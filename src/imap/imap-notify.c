@@ -5,6 +5,7 @@
 #include "net/server.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -47,6 +48,13 @@ struct notify_event {
 };
 
 static _Thread_local struct notify_registry *notify_local;
+
+/* Sessions registered, over all workers, per group bucket: a change on a
+ * mailbox nobody idles on (most of them) is then not handed to every
+ * worker. A session registers before it reads its mailbox (cmd-idle.c),
+ * and the hook runs after the change's commit, so a change the read missed
+ * finds the count raised. */
+static atomic_uint notify_interest[NOTIFY_GROUP_BUCKETS];
 
 static unsigned notify_group_hash(const char *owner, uint64_t mailbox_id)
 {
@@ -146,6 +154,7 @@ void imap_notify_register(struct imap_session *s)
 	notify_local->sessions[b] = e;
 	notify_local->session_count++;
 	notify_sessions_grow();
+	atomic_fetch_add(&notify_interest[notify_group_hash(owner, mailbox_id)], 1);
 }
 
 static void notify_group_free_if_empty(struct notify_group *g)
@@ -172,6 +181,7 @@ void imap_notify_unregister(struct imap_session *s)
 	*ep = e->hash_next;
 	notify_local->session_count--;
 	struct notify_group *g = e->group;
+	atomic_fetch_sub(&notify_interest[notify_group_hash(g->owner, g->mailbox_id)], 1);
 	if (e->prev != NULL)
 		e->prev->next = e->next;
 	else
@@ -222,7 +232,8 @@ static void notify_deliver(void *arg)
 static void notify_store_hook(const struct store_change *change, void *context)
 {
 	(void)context;
-	if (change->mailbox_id == 0)
+	if (change->mailbox_id == 0 ||
+	    atomic_load(&notify_interest[notify_group_hash(change->user, change->mailbox_id)]) == 0)
 		return;
 	size_t n = server_worker_count();
 	for (size_t i = 0; i < n; i++) {

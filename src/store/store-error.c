@@ -195,14 +195,6 @@ void store_change_publish(struct store_user *u)
 			.mailbox_id = pending[i].mailbox_id,
 			.kind = pending[i].kind,
 		};
-		struct store_mailbox_row row;
-		enum store_error err;
-		if (change.mailbox_id != 0 &&
-		    store_mailbox_row_by_id(u, change.mailbox_id, &row, &err,
-					    NULL) == 1) {
-			change.uidnext = row.uidnext;
-			change.highestmodseq = row.highestmodseq;
-		}
 		store_hook(&change, store_hook_context);
 	}
 	free(pending);

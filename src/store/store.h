@@ -902,8 +902,6 @@ struct store_change {
 	const char *user;
 	uint64_t mailbox_id;    /* 0 for STORE_CHANGE_MAILBOXES */
 	enum store_change_kind kind;
-	uint32_t uidnext;
-	uint64_t highestmodseq;
 };
 
 typedef void store_change_hook_t(const struct store_change *change,
