@@ -355,7 +355,6 @@ static bool store_cmd_limit_to_rights(struct imap_cmd *cmd, struct store_cmd_req
 	return true;
 }
 
-/* Applies the change; answers the command and returns false on failure. */
 /* The selected store's commit number (imap_selected_own_commit), 0 when
  * it cannot be had or for another's store (whose \Seen may be the
  * reader's own: those always read). */
@@ -388,6 +387,7 @@ static bool store_cmd_view_current(struct imap_session *s, const struct store_cm
 	return u != NULL && imap_selected_own_commit(sel, u, seq_before, ctx->res.highestmodseq);
 }
 
+/* Applies the change; answers the command and returns false on failure. */
 static bool store_cmd_apply(struct imap_cmd *cmd, const struct store_cmd_request *req,
 			    const struct imap_seqset *uids, struct store_cmd_ctx *ctx)
 {
