@@ -355,24 +355,18 @@ static bool store_cmd_limit_to_rights(struct imap_cmd *cmd, struct store_cmd_req
 	return true;
 }
 
-/* The selected store's commit number (imap_selected_own_commit), 0 when
- * it cannot be had or for another's store (whose \Seen may be the
- * reader's own: those always read). */
-static uint64_t store_cmd_commit_seq(struct imap_session *s)
-{
-	const char *error;
-	struct store_user *u = s->selected->shared ? NULL : imap_selected_store(s, &error);
-	return u == NULL ? 0 : store_user_commit_seq(u);
-}
-
 /* Whether the view holds everything this STORE changed, so that only a
  * change by someone else would need a read: no keyword (a new one is
- * announced by the read), and every changed message's flags noted. */
-static bool store_cmd_view_current(struct imap_session *s, const struct store_cmd_ctx *ctx,
+ * announced by the read), and every changed message's flags noted. u is
+ * the session's own store (NULL for another's, whose \Seen may be the
+ * reader's own: those always read), seq_before its commit number before
+ * the change. */
+static bool store_cmd_view_current(struct imap_session *s, struct store_user *u,
+				   const struct store_cmd_ctx *ctx,
 				   const struct store_flag_change *change, uint64_t seq_before)
 {
 	struct imap_selected *sel = s->selected;
-	if (seq_before == 0 || change->keyword_count > 0)
+	if (u == NULL || change->keyword_count > 0)
 		return false;
 	for (size_t i = 0; i < ctx->res.count; i++) {
 		const struct store_msg_flags *m = &ctx->res.msgs[i];
@@ -382,9 +376,7 @@ static bool store_cmd_view_current(struct imap_session *s, const struct store_cm
 		if (seq == 0 || sel->flags[seq - 1] != m->flags || sel->modseqs[seq - 1] != m->modseq)
 			return false;
 	}
-	const char *error;
-	struct store_user *u = imap_selected_store(s, &error);
-	return u != NULL && imap_selected_own_commit(sel, u, seq_before, ctx->res.highestmodseq);
+	return imap_selected_own_commit(sel, u, seq_before, ctx->res.highestmodseq);
 }
 
 /* Applies the change; answers the command and returns false on failure. */
@@ -456,7 +448,8 @@ enum imap_cmd_result cmd_store(struct imap_cmd *cmd)
 	if (req.silent)
 		imap_selected_sync(s, false);
 	struct store_cmd_ctx *ctx = arena_zalloc(cmd->arena, sizeof(*ctx));
-	uint64_t seq_before = store_cmd_commit_seq(s);
+	struct store_user *own = s->selected->shared ? NULL : imap_selected_store(s, &error);
+	uint64_t seq_before = own != NULL ? store_user_commit_seq(own) : 0;
 	bool ok = store_cmd_apply(cmd, &req, &uids, ctx);
 	imap_seqset_free(&uids);
 	if (!ok)
@@ -464,7 +457,7 @@ enum imap_cmd_result cmd_store(struct imap_cmd *cmd)
 	store_cmd_note(s, ctx, &req.change);
 	/* Reports new keywords (FLAGS, PERMANENTFLAGS) before the FETCH
 	 * responses that use them; never EXPUNGE (RFC 9051 §7.5.1). */
-	if (!store_cmd_view_current(s, ctx, &req.change, seq_before))
+	if (!store_cmd_view_current(s, own, ctx, &req.change, seq_before))
 		imap_selected_sync(s, false);
 	cmd->ctx = ctx;
 	cmd->resume = store_cmd_continue;

@@ -636,20 +636,17 @@ enum store_error store_blob_load(struct store_user *u, const char *hash, uint64_
 		want = size;
 	/* A kept file that no longer reads (it cannot change: bodies are
 	 * never rewritten) is dropped and the body opened afresh once. */
+	int load_errno = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = store_blob_kept_fd(u, hash, error_r);
 		if (fd < 0)
 			return STORE_ERR_INTERNAL;
-		int load_errno;
 		if (file_bytes_load(fd, (size_t)want, out, &load_errno))
 			return STORE_OK;
 		store_blob_kept_forget(hash);
-		if (attempt == 1) {
-			char *path = store_blob_path(u, hash);
-			enum store_error err = store_sys_fail("read blob", path, load_errno, error_r);
-			free(path);
-			return err;
-		}
 	}
-	return STORE_ERR_INTERNAL;
+	char *path = store_blob_path(u, hash);
+	enum store_error err = store_sys_fail("read blob", path, load_errno, error_r);
+	free(path);
+	return err;
 }

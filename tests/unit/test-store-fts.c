@@ -376,23 +376,32 @@ static void test_batch_applied_twice_changes_nothing(void)
 	store_user_close(&u);
 }
 
-/* fts.db removed (or a store of schema 6 or older, which had none): the
- * next opening queues every text, searches stay exact meanwhile, and the
- * indexer builds the index anew. */
-static void test_missing_index_is_rebuilt(void)
+/* A store of user with two indexed texts whose fts.db is then removed
+ * (closed first); the first message's UID. */
+static uint32_t two_texts_without_index(const char *user, const char *text1, const char *text2)
 {
-	struct store_user *u = user_open("rebuilt");
+	struct store_user *u = user_open(user);
 	uint64_t mbox = inbox(u);
-	uint32_t first = append_text(u, mbox, "rebuilt quince");
-	append_text(u, mbox, "rebuilt medlar");
+	uint32_t first = append_text(u, mbox, text1);
+	append_text(u, mbox, text2);
 	TEST_CHECK_INT(text_rows(u), 2);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
 	store_user_close(&u);
 	TEST_CHECK_INT(unlink(path), 0);
+	return first;
+}
+
+/* fts.db removed (or a store of schema 6 or older, which had none): the
+ * next opening queues every text, searches stay exact meanwhile, and the
+ * indexer builds the index anew. */
+static void test_missing_index_is_rebuilt(void)
+{
+	uint32_t first = two_texts_without_index("rebuilt", "rebuilt quince", "rebuilt medlar");
 	const char *error;
 	TEST_CHECK(store_fts_indexer_start(test_dir, NEVER_MS, &error));
-	u = user_open("rebuilt");
+	struct store_user *u = user_open("rebuilt");
+	uint64_t mbox = inbox(u);
 	TEST_CHECK_INT(waiting(u), 2);
 	TEST_CHECK_INT(text_rows(u), 0);
 	struct arena *a = arena_new(0);
@@ -417,16 +426,9 @@ static void test_missing_index_is_rebuilt(void)
  * queued. */
 static void test_tool_leaves_a_rebuild_to_the_daemon(void)
 {
+	two_texts_without_index("tool", "tool loquat", "tool sloe");
 	struct store_user *u = user_open("tool");
 	uint64_t mbox = inbox(u);
-	append_text(u, mbox, "tool loquat");
-	append_text(u, mbox, "tool sloe");
-	TEST_CHECK_INT(text_rows(u), 2);
-	char path[512];
-	snprintf(path, sizeof(path), "%s/fts.db", store_user_dir(u));
-	store_user_close(&u);
-	TEST_CHECK_INT(unlink(path), 0);
-	u = user_open("tool");
 	TEST_CHECK_INT(waiting(u), 2);
 	TEST_CHECK_INT(text_rows(u), 0);
 	/* The oldest waiting text (loquat) is the one indexed; those still
