@@ -13,7 +13,9 @@ PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libio-socket-ssl-perl php-cli php-imap ruby golang-go golang-github-emersion-go-imap-dev
   openjdk-17-jdk-headless libjakarta-mail-java nodejs
   roundcube-core roundcube-sqlite3 chromium
-  postfix swaks inn2)
+  postfix swaks inn2
+  # A protocol test whose server stops answering prints its threads' stacks.
+  gdb)
 
 # Debian's inn2 (the real news server tests/proto/test_news.py runs from a
 # configuration of its own) does not configure on a host whose name has no

@@ -113,6 +113,38 @@ class Server:
         self.log.close()
         self.proc = None
 
+    def diagnosis(self):
+        """For a failure message: the end of the server's log, the state of
+        each of its threads, and their stacks where gdb is installed."""
+        parts = ["--- server log (end) ---", self.log_text()[-6000:]]
+        if self.proc is None or self.proc.poll() is not None:
+            parts.append("--- server not running (exit %r) ---"
+                         % (self.proc.returncode if self.proc else None))
+            return "\n".join(parts)
+        pid = self.proc.pid
+        parts.append("--- threads (name state wchan) ---")
+        for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    stat = f.read()
+                with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                    wchan = f.read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            state = stat[stat.rindex(")") + 2]
+            parts.append(f"{tid} {name} {state} {wchan}")
+        try:
+            r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx",
+                                "-ex", "thread apply all bt"],
+                               capture_output=True, text=True, timeout=120)
+            frames = [line[:200] for line in r.stdout.splitlines()
+                      if line.startswith(("Thread ", "#"))]
+            parts += ["--- stacks ---", "\n".join(frames)[:40000]]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            parts.append(f"--- no stacks: {e} ---")
+        return "\n".join(parts)
+
     def log_text(self):
         try:
             return self.log_path.read_text(errors="replace")
@@ -159,9 +191,20 @@ class Client:
             data = data.encode()
         self.sock.sendall(data)
 
+    def recv(self):
+        """The next bytes from the server; a read that times out fails with
+        what the server was doing (its log and every thread's stack), since
+        a hang seen once in CI is otherwise not seen again."""
+        try:
+            return self.sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            raise TimeoutError("no answer from the server in %ss; pending: %r\n%s"
+                               % (self.sock.gettimeout(), self.buf[-200:],
+                                  self.server.diagnosis() if self.server else "")) from None
+
     def readline(self):
         while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
+            chunk = self.recv()
             if not chunk:
                 raise EOFError("connection closed; pending: %r" % self.buf)
             self.buf += chunk
@@ -171,7 +214,7 @@ class Client:
         while m:
             n = int(m.group(1))
             while len(self.buf) < n:
-                chunk = self.sock.recv(65536)
+                chunk = self.recv()
                 if not chunk:
                     raise EOFError("connection closed inside a literal")
                 self.buf += chunk
@@ -183,7 +226,7 @@ class Client:
 
     def readline_raw(self):
         while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
+            chunk = self.recv()
             if not chunk:
                 raise EOFError("connection closed")
             self.buf += chunk
