@@ -51,6 +51,7 @@ struct fetch_msg {
 	struct store_msg msg;
 	struct fetch_map *map;
 	bool map_partial;           /* map holds the header, not the whole file */
+	bool map_is_header;         /* map is the stored header, exactly */
 	struct mime_part *root;
 	struct mime_part *top;      /* the root's header only (fetch_top) */
 	struct buf *line;           /* the fetch_ctx's, reset per message */
@@ -134,6 +135,7 @@ static bool fetch_map_open(struct fetch_msg *fm, struct store_user *u)
 		 * the same offsets) but points into the prefix. */
 		fetch_map_release(NULL, 0, fm->map);
 		fm->map = NULL;
+		fm->map_is_header = false;
 		fm->top = NULL;
 	}
 	return fetch_map_load(fm, u, false);
@@ -156,6 +158,7 @@ static bool fetch_map_open_head(struct fetch_msg *fm, struct store_user *u)
 	m->bytes.heap = true;
 	fm->map = m;
 	fm->map_partial = meta->header_len < fm->msg.size;
+	fm->map_is_header = true;
 	return true;
 }
 
@@ -168,14 +171,17 @@ static struct mime_part *fetch_tree(struct fetch_msg *fm)
 
 /* For the message's own HEADER, HEADER.FIELDS and TEXT, which need only
  * where its header ends: the root parsed without descending into its
- * parts (header fetches are the commonest FETCH of a mail client). */
+ * parts, or not parsed at all when the bytes are the stored header, whose
+ * end is known (header fetches are the commonest FETCH of a mail client). */
 static struct mime_part *fetch_top(struct fetch_msg *fm)
 {
 	static const struct mime_limits top_only = { .max_depth = 0, .max_parts = 1,
 						     .no_line_counts = true };
 	if (fm->root != NULL)
 		return fm->root;
-	if (fm->top == NULL)
+	if (fm->top == NULL && fm->map_is_header)
+		fm->top = mime_header_root(fm->ctx->scratch, fm->map->bytes.len);
+	else if (fm->top == NULL)
 		fm->top = mime_parse(fm->ctx->scratch, fm->map->bytes.data, fm->map->bytes.len,
 				     &top_only);
 	return fm->top;

@@ -380,6 +380,14 @@ struct mime_part *mime_parse(struct arena *a, const unsigned char *msg,
 	return root;
 }
 
+struct mime_part *mime_header_root(struct arena *a, size_t header_len)
+{
+	struct mime_part *root = arena_zalloc(a, sizeof(*root));
+	root->kind = MIME_PART_LEAF;
+	root->header_end = root->body_start = root->body_end = header_len;
+	return root;
+}
+
 const char *mime_part_type(const struct mime_part *part)
 {
 	if (part->type != NULL)

@@ -121,6 +121,13 @@ struct mime_limits {
 struct mime_part *mime_parse(struct arena *a, const unsigned char *msg,
 			     size_t len, const struct mime_limits *lim);
 
+/* The root that mime_parse gives for header[0..header_len) alone, where
+ * that is a message's whole header ending in its blank line (as
+ * mime_digest keeps it): enough for the message's own HEADER,
+ * HEADER.FIELDS[.NOT] and (empty) TEXT sections of mime_section_fetch,
+ * without parsing a field. Its content fields are left unset. */
+struct mime_part *mime_header_root(struct arena *a, size_t header_len);
+
 /* Effective media type of a part, lower-case, never NULL: the declared type
  * or the RFC 2045 5.2 / RFC 2046 5.1.5 default. */
 const char *mime_part_type(const struct mime_part *part);

@@ -3,6 +3,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "mime/mime.h"
+#include "mime/mime-digest.h"
 #include "mime/mime-imapstr.h"
 #include "mime/mime-syntax.h"
 
@@ -612,6 +613,72 @@ static void test_section_header_fields_of_embedded_message(void)
 	fixture_close(&fx);
 }
 
+/* The header sections of a stored header (mime_digest's copy) answered from
+ * mime_header_root are those of the header parsed, for every corpus
+ * message that has one. */
+static bool check_header_root(const char *name, const struct buf *msg)
+{
+	int failed_before = test_checks_failed;
+	static const struct mime_limits top_only = { .max_depth = 0, .max_parts = 1,
+						     .no_line_counts = true };
+	static const char *fields[] = { "from", "SUBJECT", "content-type", "x-absent" };
+	static const enum mime_section_text texts[] = {
+		MIME_SECTION_HEADER, MIME_SECTION_HEADER_FIELDS, MIME_SECTION_HEADER_FIELDS_NOT,
+		MIME_SECTION_TEXT,
+	};
+	struct arena *a = arena_new(0);
+	struct mime_digest d;
+	mime_digest_build(a, msg->data, msg->len, 0, &d);
+	if (d.header != NULL) {
+		struct mime_part *parsed = mime_parse(a, d.header, d.header_len, &top_only);
+		struct mime_part *known = mime_header_root(a, d.header_len);
+		for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+			struct mime_section sec = { .text = texts[i], .fields = fields,
+						    .field_count = 4 };
+			struct mime_section_data pd, kd;
+			struct buf pout = BUF_INIT, kout = BUF_INIT;
+			bool pf = mime_section_fetch(parsed, d.header, d.header_len, &sec, &pout, &pd);
+			bool kf = mime_section_fetch(known, d.header, d.header_len, &sec, &kout, &kd);
+			TEST_CHECK_INT(kf, pf);
+			TEST_CHECK_INT(kd.filtered, pd.filtered);
+			if (pd.filtered)
+				TEST_CHECK_MEM(kout.data, kout.len, pout.data, pout.len);
+			else
+				TEST_CHECK(kd.start == pd.start && kd.end == pd.end);
+			buf_free(&pout);
+			buf_free(&kout);
+		}
+	}
+	if (test_checks_failed > failed_before)
+		fprintf(stderr, "  in %s\n", name);
+	arena_destroy(&a);
+	return d.header != NULL;
+}
+
+static void test_header_root_answers_as_the_parse(void)
+{
+	DIR *d = opendir(corpus_dir());
+	TEST_CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	unsigned int with_header = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".eml") != 0)
+			continue;
+		struct buf raw = BUF_INIT, crlf = BUF_INIT;
+		if (corpus_load(e->d_name, &raw)) {
+			to_crlf(&crlf, &raw);
+			with_header += check_header_root(e->d_name, &crlf);
+		}
+		buf_free(&raw);
+		buf_free(&crlf);
+	}
+	closedir(d);
+	TEST_CHECK(with_header >= 30);
+}
+
 static void test_section_header_without_blank_line(void)
 {
 	struct fixture fx;
@@ -1164,6 +1231,7 @@ int main(void)
 	test_run("section_part1_of_single_part_message_is_body",
 		 test_section_part1_of_single_part_message_is_body);
 	test_run("section_header_fields_filtering", test_section_header_fields_filtering);
+	test_run("header_root_answers_as_the_parse", test_header_root_answers_as_the_parse);
 	test_run("section_header_fields_of_embedded_message",
 		 test_section_header_fields_of_embedded_message);
 	test_run("section_header_without_blank_line", test_section_header_without_blank_line);
