@@ -37,6 +37,11 @@ struct fetch_ctx {
 	 * query up front (FETCH 1:* (FLAGS) over a big mailbox). */
 	const struct store_msg_row *rows;
 	size_t row_count;
+	/* A few neighbouring messages: their rows in one query, read in the
+	 * first turn's snapshot and used in that turn only. */
+	bool batch_wanted;
+	struct store_msg *batch;
+	size_t batch_count;
 	struct buf line;              /* the answer line, reused per message */
 	bool missing;                 /* some messages were expunged */
 	bool wants_flags;             /* FLAGS is among the items */
@@ -411,17 +416,40 @@ static bool fetch_item(struct fetch_msg *fm, struct store_user *u,
 	return false;
 }
 
-/* The message's row, from the bulk rows or one lookup. */
+static unsigned fetch_store_want(const struct fetch_ctx *ctx)
+{
+	return (ctx->req.needs_meta ? STORE_MSG_WANT_META : 0) |
+	       (ctx->wants_header ? STORE_MSG_WANT_HEADER : 0);
+}
+
+static const struct store_msg *fetch_batch_find(const struct fetch_ctx *ctx, uint32_t uid)
+{
+	size_t lo = 0, hi = ctx->batch_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ctx->batch[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ctx->batch_count && ctx->batch[lo].uid == uid ? &ctx->batch[lo] : NULL;
+}
+
+/* The message's row, from the bulk rows, the batch or one lookup. */
 static enum store_error fetch_get_msg(struct imap_cmd *cmd, struct fetch_ctx *ctx,
 				      struct store_user *u, uint32_t uid, struct store_msg *msg,
 				      const char **error_r)
 {
-	if (ctx->rows == NULL) {
-		unsigned want = (ctx->req.needs_meta ? STORE_MSG_WANT_META : 0) |
-				(ctx->wants_header ? STORE_MSG_WANT_HEADER : 0);
-		return store_msg_get(u, cmd->session->selected->mailbox_id, uid, want,
-				     ctx->scratch, msg, error_r);
+	if (ctx->batch != NULL) {
+		const struct store_msg *m = fetch_batch_find(ctx, uid);
+		if (m == NULL)
+			return STORE_ERR_NONEXISTENT;
+		*msg = *m;
+		return STORE_OK;
 	}
+	if (ctx->rows == NULL)
+		return store_msg_get(u, cmd->session->selected->mailbox_id, uid,
+				     fetch_store_want(ctx), ctx->scratch, msg, error_r);
 	const struct store_msg_row *r = store_msg_row_find(ctx->rows, ctx->row_count, uid);
 	if (r == NULL)
 		return STORE_ERR_NONEXISTENT;
@@ -498,6 +526,35 @@ static void fetch_cleanup(struct imap_cmd *cmd)
 	buf_free(&ctx->line);
 }
 
+/* FETCH of up to this many messages whose UIDs lie this close together
+ * reads their rows in one query (fetch_load_batch). */
+#define FETCH_BATCH_MAX 32
+#define FETCH_BATCH_SPAN 64
+
+static bool fetch_batch_fits(const struct fetch_ctx *ctx)
+{
+	return ctx->count >= 2 && ctx->count <= FETCH_BATCH_MAX &&
+	       ctx->uids[ctx->count - 1] - ctx->uids[0] < FETCH_BATCH_SPAN;
+}
+
+static bool fetch_load_batch(struct imap_cmd *cmd, struct fetch_ctx *ctx, struct store_user *u)
+{
+	const char *error;
+	ctx->batch_wanted = false;
+	enum store_error err = store_msg_get_range(
+		u, cmd->session->selected->mailbox_id, ctx->uids[0], ctx->uids[ctx->count - 1],
+		fetch_store_want(ctx), cmd->arena, &ctx->batch, &ctx->batch_count, &error);
+	if (err != STORE_OK) {
+		ctx->failed = true;
+		imap_mailbox_answer_store_error(cmd, err, error);
+		return false;
+	}
+	/* Not NULL when empty: every UID is then missing. */
+	if (ctx->batch == NULL)
+		ctx->batch = arena_alloc(cmd->arena, sizeof(*ctx->batch));
+	return true;
+}
+
 static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 {
 	struct fetch_ctx *ctx = cmd->ctx;
@@ -511,9 +568,17 @@ static enum imap_cmd_result fetch_continue(struct imap_cmd *cmd)
 	/* One read transaction for the rows of this turn, not one per
 	 * message; none is held while the client drains the output. */
 	store_user_snapshot_begin(u);
+	if (ctx->batch_wanted && !fetch_load_batch(cmd, ctx, u)) {
+		store_user_snapshot_end(u);
+		fetch_cleanup(cmd);
+		return IMAP_CMD_DONE;
+	}
 	while (ctx->next < ctx->count) {
 		if (conn_output_full(cmd->session->conn)) {
 			store_user_snapshot_end(u);
+			/* Read in this turn's snapshot: later turns read anew. */
+			ctx->batch = NULL;
+			ctx->batch_count = 0;
 			return IMAP_CMD_MORE;
 		}
 		if (!fetch_message(cmd, ctx, u, ctx->uids[ctx->next++])) {
@@ -679,6 +744,7 @@ enum imap_cmd_result cmd_fetch(struct imap_cmd *cmd)
 		ctx->uids[n++] = uid;
 	imap_seqset_free(&uids);
 	ctx->scratch = arena_new(0);
+	ctx->batch_wanted = fetch_batch_fits(ctx);
 	if (!ctx->req.needs_meta && !ctx->req.needs_body && ctx->count > FETCH_BULK_MIN &&
 	    !fetch_load_rows(cmd, ctx)) {
 		arena_destroy(&ctx->scratch);

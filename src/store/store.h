@@ -549,6 +549,15 @@ enum store_error store_msg_get(struct store_user *u, uint64_t mailbox_id,
 			       uint32_t uid, unsigned want, struct arena *a,
 			       struct store_msg *msg_r, const char **error_r);
 
+/* store_msg_get of every message with a UID in [uid_first, uid_last], in
+ * UID order, in one query (STORE_MSG_WANT_TEXT is not supported): for a
+ * FETCH of a few neighbouring messages. *msgs_r and the strings come from
+ * a; UIDs without a message are left out. */
+enum store_error store_msg_get_range(struct store_user *u, uint64_t mailbox_id,
+				     uint32_t uid_first, uint32_t uid_last, unsigned want,
+				     struct arena *a, struct store_msg **msgs_r,
+				     size_t *count_r, const char **error_r);
+
 /* The row of every message of a mailbox, ascending by UID, read in one
  * query (SEARCH on dates, sizes or keywords over a whole mailbox). Arrays
  * and strings from a. Errors: NONEXISTENT. */

@@ -222,3 +222,40 @@ def test_header_sections_of_long_headers_and_bodies(server):
                     f" BODY[TEXT] {{{len(text)}}}\r\n{text})")
     line = fetch1(c, "FETCH 2 (BODY.PEEK[HEADER] RFC822.SIZE BODY.PEEK[1])")
     assert line.endswith(f"RFC822.SIZE {len(msgs[1])} BODY[1] {{{len(body)}}}\r\n{body})")
+
+
+def subject_message(i):
+    return (f"From: a@example.org\r\nSubject: number {i}\r\nMessage-ID: <{i}@example.org>\r\n"
+            f"\r\nbody {i}\r\n")
+
+
+def test_fetch_of_neighbours_some_expunged_by_another_session(server):
+    """A FETCH of a few neighbouring messages (their rows read in one
+    query) answers each message it names with its own data, skips those
+    another session expunged meanwhile (RFC 2180 §4.1.2: NO
+    [EXPUNGEISSUED]), and a \\Seen it sets is in the FLAGS it reports."""
+    a = server.login()
+    for i in range(1, 9):
+        append(a, "INBOX", msg=subject_message(i))
+    a.ok("SELECT INBOX")
+    untagged = a.ok("UID FETCH 2,4:5,7 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert untagged == [
+        f"* {i} FETCH (UID {i} FLAGS (\\Recent) BODY[HEADER.FIELDS (SUBJECT)] "
+        f"{{{len(f'Subject: number {i}') + 4}}}\r\nSubject: number {i}\r\n\r\n)"
+        for i in (2, 4, 5, 7)]
+    b = server.login()
+    b.ok("SELECT INBOX")
+    b.ok("STORE 3,6 +FLAGS.SILENT (\\Deleted)")
+    b.ok("EXPUNGE")
+    untagged, tagged = a.command("FETCH 2:7 (UID BODY[TEXT])")
+    assert tagged.endswith("NO [EXPUNGEISSUED] Some messages were expunged meanwhile"), tagged
+    assert untagged == [
+        f"* {i} FETCH (UID {i} BODY[TEXT] {{{len(f'body {i}') + 2}}}\r\nbody {i}\r\n"
+        " FLAGS (\\Seen \\Recent))"
+        for i in (2, 4, 5, 7)]
+    # Once told, the sequence numbers close up and nothing is missing.
+    untagged = a.ok("NOOP")
+    assert untagged == ["* 3 EXPUNGE", "* 5 EXPUNGE"]
+    assert a.ok("FETCH 2:6 (UID FLAGS)") == [
+        f"* {seq} FETCH (UID {uid} FLAGS (\\Seen \\Recent))"
+        for seq, uid in zip(range(2, 6), (2, 4, 5, 7))] + ["* 6 FETCH (UID 8 FLAGS (\\Recent))"]

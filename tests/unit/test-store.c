@@ -1229,6 +1229,91 @@ static void test_move_expunges_source_in_one_step(void)
 	test_dir_remove();
 }
 
+/* store_msg_get_range gives, in UID order, exactly what store_msg_get gives
+ * for each UID of the range that has a message, headers and META included. */
+static void check_range_matches_get(struct store_user *u, uint64_t box, uint32_t first,
+				    uint32_t last, unsigned want, struct arena *a)
+{
+	struct store_msg *msgs;
+	size_t n;
+	TEST_CHECK_INT(store_msg_get_range(u, box, first, last, want, a, &msgs, &n, NULL),
+		       STORE_OK);
+	size_t i = 0;
+	for (uint32_t uid = first; uid <= last && uid != 0; uid++) {
+		struct store_msg m;
+		if (store_msg_get(u, box, uid, want, a, &m, NULL) != STORE_OK)
+			continue;
+		TEST_CHECK(i < n);
+		if (i >= n)
+			return;
+		const struct store_msg *r = &msgs[i++];
+		TEST_CHECK_INT(r->uid, uid);
+		TEST_CHECK(r->flags == m.flags && r->modseq == m.modseq && r->size == m.size &&
+			   r->internal_date == m.internal_date && r->save_date == m.save_date &&
+			   r->keyword_count == m.keyword_count);
+		TEST_CHECK_STR(r->hash, m.hash);
+		TEST_CHECK_STR(r->emailid, m.emailid);
+		TEST_CHECK((r->meta.envelope == NULL) == (m.meta.envelope == NULL));
+		if (m.meta.envelope != NULL)
+			TEST_CHECK_STR(r->meta.envelope, m.meta.envelope);
+		TEST_CHECK_MEM(r->meta.header ? (const char *)r->meta.header : "", r->meta.header_len,
+			       m.meta.header ? (const char *)m.meta.header : "", m.meta.header_len);
+	}
+	TEST_CHECK_INT(n, i);
+}
+
+static void test_range_reads_what_single_reads_do(void)
+{
+	struct arena *a = arena_new(0);
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
+	struct store_user *u = user_open("range");
+	uint64_t inbox = mailbox_id(u, "INBOX");
+	for (int i = 1; i <= 6; i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "Subject: number %d\r\nFrom: a@example.org\r\n\r\nbody\r\n", i);
+		struct mime_digest d;
+		mime_digest_build(a, (const unsigned char *)text, strlen(text), 0, &d);
+		/* The odd ones keep their header, the even ones do not. */
+		struct store_msg_meta meta = { .envelope = d.envelope, .bodystructure = d.bodystructure,
+					       .header = i % 2 ? d.header : NULL,
+					       .header_len = i % 2 ? d.header_len : 0 };
+		struct store_blob *blob = blob_make(text);
+		struct store_append msg = { .blob = blob, .internal_date = 1700000000 + i,
+					    .meta = &meta };
+		uint32_t uid = 0;
+		TEST_CHECK_INT(store_msg_append(u, inbox, &msg, 1, NULL, &uid, NULL), STORE_OK);
+		TEST_CHECK_INT(uid, i);
+		store_blob_free(&blob);
+	}
+	struct store_uid_range three = { 3, 3 };
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	struct store_flags_result res;
+	uint32_t *uids;
+	size_t count;
+	TEST_CHECK_INT(store_msg_set_flags(u, inbox, &three, 1, &del, a, &res, NULL), STORE_OK);
+	TEST_CHECK_INT(store_msg_expunge(u, inbox, NULL, 0, a, &uids, &count, NULL), STORE_OK);
+	const unsigned wants[] = { 0, STORE_MSG_WANT_META, STORE_MSG_WANT_HEADER,
+				   STORE_MSG_WANT_META | STORE_MSG_WANT_HEADER };
+	for (size_t w = 0; w < sizeof(wants) / sizeof(wants[0]); w++) {
+		check_range_matches_get(u, inbox, 1, 6, wants[w], a);
+		check_range_matches_get(u, inbox, 2, 4, wants[w], a);
+		check_range_matches_get(u, inbox, 5, 20, wants[w], a);
+	}
+	struct store_msg *msgs;
+	size_t n = 99;
+	TEST_CHECK_INT(store_msg_get_range(u, inbox, 3, 3, 0, a, &msgs, &n, NULL), STORE_OK);
+	TEST_CHECK_INT(n, 0); /* the expunged one */
+	TEST_CHECK_INT(store_msg_get_range(u, inbox, 5, 4, 0, a, &msgs, &n, NULL), STORE_OK);
+	TEST_CHECK_INT(n, 0);
+	TEST_CHECK_INT(store_msg_get_range(u, inbox, 1, 6, STORE_MSG_WANT_HEADER, a, &msgs, &n,
+					   NULL), STORE_OK);
+	TEST_CHECK_INT(n, 5);
+	TEST_CHECK(n == 5 && msgs[0].meta.header != NULL && msgs[1].meta.header == NULL);
+	arena_destroy(&a);
+	store_user_close(&u);
+	test_dir_remove();
+}
+
 static void test_uids_are_never_reused_after_expunge(void)
 {
 	test_dir_make("/tmp/petrel-test-store.XXXXXX");
@@ -1653,6 +1738,7 @@ int main(void)
 	test_run("prelinked_bodies_are_published", test_prelinked_bodies_are_published);
 	test_run("blob_load_reads_and_rereads_bodies", test_blob_load_reads_and_rereads_bodies);
 	test_run("headers_are_kept_with_their_emails", test_headers_are_kept_with_their_emails);
+	test_run("range_reads_what_single_reads_do", test_range_reads_what_single_reads_do);
 	test_run("uids_are_never_reused_after_expunge",
 		 test_uids_are_never_reused_after_expunge);
 	test_run("changes_since_and_expunge_log_compaction",
