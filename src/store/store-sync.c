@@ -77,7 +77,9 @@ struct store_sync_db {
 	char *path;                        /* mail.db */
 	char *user;                        /* the store's owner, for notifications */
 	unsigned refs;                     /* handles, ticket marks, a scheduled job */
-	uint64_t committed;                /* sequence number of the last COMMIT */
+	/* Sequence number of the last COMMIT: written under the lock, read
+	 * without it by store_user_commit_seq (after every command). */
+	_Atomic uint64_t committed;
 	uint64_t durable;                  /* every commit up to this one is durable */
 	bool scheduled;                    /* a job is queued or running */
 	bool checkpoint_wanted;
@@ -420,21 +422,44 @@ static struct store_user *store_sync_pool_user(struct store_sync_db *db)
 		return NULL;
 	}
 	sqlite3_busy_timeout(pu->db, STORE_SYNC_BUSY_TIMEOUT_MS);
+	/* Its only write (store_sync_restart_wal) changes nothing and needs no
+	 * sync of its own; checkpoints still sync (WAL mode, NORMAL). */
+	(void)sqlite3_exec(pu->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	db->pool_user = pu;
 	return pu;
 }
 
+/* After a checkpoint that copied every frame: starts the WAL over here,
+ * with a write that changes nothing. The first write after such a
+ * checkpoint writes a new WAL header and syncs it (SQLite does, so that a
+ * restarted WAL stays sound across a power loss); left to the next writer,
+ * that fdatasync would stall a worker thread and every session on it. If
+ * a reader still uses the old frames, SQLite appends instead and the next
+ * writer starts the WAL over, as without this. */
+static void store_sync_restart_wal(struct store_user *pu)
+{
+	int rc = sqlite3_exec(pu->db, "UPDATE account SET id = id WHERE id = 1", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		const char *error;
+		store_db_fail(pu, rc, "start the WAL over", &error);
+	}
+}
+
 /* PASSIVE: copies what it can without waiting for readers or blocking the
- * writer; the next writer then starts the WAL over. */
+ * writer. */
 static void store_sync_checkpoint(struct store_sync_db *db)
 {
 	struct store_user *pu = store_sync_pool_user(db);
 	if (pu == NULL)
 		return;
-	int rc = sqlite3_wal_checkpoint_v2(pu->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	int frames = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(pu->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+					   &copied);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		const char *error;
 		store_db_fail(pu, rc, "checkpoint", &error);
+	} else if (rc == SQLITE_OK && frames > 0 && copied == frames) {
+		store_sync_restart_wal(pu);
 	}
 }
 
@@ -468,7 +493,7 @@ static bool store_sync_needed_locked(const struct store_sync_db *db)
  * checkpoint if one was asked for. Called and returns with the lock held. */
 static void store_sync_round_locked(struct store_sync_db *db)
 {
-	uint64_t target = db->committed;
+	uint64_t target = atomic_load(&db->committed);
 	bool sync = store_sync_needed_locked(db);
 	bool checkpoint = db->checkpoint_wanted;
 	bool failed = db->failed;
@@ -621,7 +646,7 @@ static int store_sync_wal_hook(void *context, sqlite3 *sql, const char *name, in
 	(void)sql;
 	(void)name;
 	pthread_mutex_lock(&store_sync.lock);
-	uint64_t seq = ++h->db->committed;
+	uint64_t seq = atomic_fetch_add(&h->db->committed, 1) + 1;
 	struct store_sync_db *dropped = store_sync_ticket_note_locked(h->db, seq);
 	if (frames >= STORE_SYNC_CHECKPOINT_FRAMES && !h->db->checkpoint_wanted) {
 		h->db->checkpoint_wanted = true;
@@ -677,10 +702,7 @@ uint64_t store_user_commit_seq(const struct store_user *u)
 	const struct store_sync_handle *h = u->sync;
 	if (h == NULL)
 		return 0;
-	pthread_mutex_lock(&store_sync.lock);
-	uint64_t seq = h->db->committed;
-	pthread_mutex_unlock(&store_sync.lock);
-	return seq + 1;
+	return atomic_load(&h->db->committed) + 1;
 }
 
 bool store_sync_behind_active(void)

@@ -279,6 +279,51 @@ static void test_expunge_unlinks_blobs_after_durability(void)
 	store_user_close(&u);
 }
 
+/* Frames in the WAL of u's database, seen from a connection of its own. */
+static int wal_frames(struct store_user *u)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/mail.db", store_user_dir(u));
+	sqlite3 *db;
+	int frames = -1;
+	/* A first read makes the connection see WAL mode. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "SELECT count(*) FROM account", NULL, NULL, NULL) == SQLITE_OK)
+		(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+	sqlite3_close(db);
+	return frames;
+}
+
+/* The first write after a checkpoint that copied every frame starts the
+ * WAL over and syncs its new header: the sync thread does that write
+ * itself, so that the fdatasync does not fall on a committing (worker)
+ * thread. Seen here as a WAL holding one frame again with no further
+ * write from the handle. */
+static void test_checkpoint_starts_the_wal_over_itself(void)
+{
+	struct store_user *u = user_open("frank");
+	TEST_CHECK(append_text(u, "Subject: f\r\n\r\nfrank\r\n") == 1);
+	struct store_uid_range one = { 1, 1 };
+	struct arena *a = arena_new(0);
+	struct store_flags_result res;
+	/* Each commit writes a few pages: well past 1,000 frames. */
+	for (int i = 0; i < 600; i++) {
+		struct store_flag_change seen_flag = { .op = i % 2 ? STORE_FLAGS_REMOVE : STORE_FLAGS_ADD,
+						       .flags = STORE_FLAG_SEEN };
+		TEST_CHECK_INT(store_msg_set_flags(u, inbox_id(u), &one, 1, &seen_flag, a, &res, NULL),
+			       STORE_OK);
+		arena_reset(a);
+	}
+	/* The commit that crossed the mark asked the sync job to checkpoint. */
+	TEST_CHECK(make_durable());
+	pause_ms(500);
+	/* Looked at once: a checkpoint of our own copies the frames too. */
+	int frames = wal_frames(u);
+	TEST_CHECK_INT(frames, 1);
+	arena_destroy(&a);
+	store_user_close(&u);
+}
+
 static void test_handles_commit_with_normal_in_sync_behind(void)
 {
 	struct store_user *u = user_open("erin");
@@ -304,6 +349,7 @@ int main(void)
 		 test_expunge_unlinks_blobs_after_durability);
 	test_run("handles_commit_with_normal_in_sync_behind",
 		 test_handles_commit_with_normal_in_sync_behind);
+	test_run("checkpoint_starts_the_wal_over_itself", test_checkpoint_starts_the_wal_over_itself);
 	store_sync_behind_stop();
 	store_set_change_hook(NULL, NULL);
 	test_dir_remove();
