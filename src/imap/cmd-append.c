@@ -5,6 +5,7 @@
 #include "imap/imap-mailbox-name.h"
 #include "imap/imap-news-post.h"
 #include "imap/imap-parser.h"
+#include "imap/imap-selected.h"
 #include "imap/imap-seqset.h"
 #include "lib/arena.h"
 #include "lib/config.h"
@@ -170,6 +171,31 @@ static void append_release_linked(struct store_user *u, const struct imap_blob_p
 	store_blobs_release(u, hashes, n);
 }
 
+/* The target is the session's own selected mailbox. */
+static bool append_into_selected(const struct imap_session *s, const struct append_pending *p)
+{
+	const struct imap_selected *sel = s->selected;
+	return sel != NULL && !sel->shared && sel->mailbox_id == p->mailbox_id &&
+	       strcmp(sel->owner, p->mb.ref.owner) == 0;
+}
+
+/* The new messages into the view without reading the mailbox again, when
+ * nothing else changed it (imap_selected_own_append); a keyword may need a
+ * new FLAGS response, which the read sends. */
+static void append_view_current(struct imap_cmd *cmd, struct store_user *u,
+				uint64_t seq_before, const struct store_append_info *info,
+				const struct store_append *apps, const uint32_t *uids, size_t count)
+{
+	uint32_t *flags = arena_alloc(cmd->arena, count * sizeof(*flags));
+	for (size_t i = 0; i < count; i++) {
+		if (apps[i].keyword_count > 0)
+			return;
+		flags[i] = apps[i].flags;
+	}
+	(void)imap_selected_own_append(cmd->session, u, seq_before, info->modseq, uids, flags,
+				       count);
+}
+
 /* Back on the worker with the bodies in place: stores the messages in one
  * transaction (MULTIAPPEND is all or nothing, RFC 3502 §6.3.11). */
 static void append_commit(struct imap_cmd *cmd, const struct imap_blob_part *parts,
@@ -197,14 +223,24 @@ static void append_commit(struct imap_cmd *cmd, const struct imap_blob_part *par
 			.meta = &parts[i].meta,
 		};
 	}
-	uint32_t uidvalidity;
+	struct imap_selected *sel = append_into_selected(cmd->session, p) ?
+		cmd->session->selected : NULL;
+	/* The session is the first told of the new messages: \Recent is
+	 * taken with them, not by a second write after. */
+	bool claim = sel != NULL && !sel->readonly && !sel->hide_recent;
+	uint64_t seq_before = store_user_commit_seq(u);
+	struct store_append_info info;
 	uint32_t *uids = arena_alloc(cmd->arena, count * sizeof(*uids));
-	err = store_msg_append(u, p->mailbox_id, apps, count, &uidvalidity, uids, &error);
+	err = store_msg_append_info(u, p->mailbox_id, apps, count, claim, &info, uids, &error);
 	if (err != STORE_OK) {
 		imap_mailbox_answer_store_error(cmd, err, error);
 		return;
 	}
-	append_answer_ok(cmd, uidvalidity, uids, count);
+	if (claim)
+		imap_selected_take_recent(sel, info.recent_first, info.recent_end);
+	if (sel != NULL)
+		append_view_current(cmd, u, seq_before, &info, apps, uids, count);
+	append_answer_ok(cmd, info.uidvalidity, uids, count);
 }
 
 /* Checks the target, then writes the bodies off the event loop

@@ -630,6 +630,30 @@ bool imap_selected_own_commit(struct imap_selected *sel, struct store_user *u,
 	return true;
 }
 
+void imap_selected_take_recent(struct imap_selected *sel, uint32_t first, uint32_t end)
+{
+	if (end > first)
+		imap_seqset_add_range(&sel->recent, first, end - 1);
+}
+
+bool imap_selected_own_append(struct imap_session *s, struct store_user *u,
+			      uint64_t seq_before, uint64_t modseq, const uint32_t *uids,
+			      const uint32_t *flags, size_t count)
+{
+	struct imap_selected *sel = s->selected;
+	uint32_t last = sel->count > 0 ? sel->uids[sel->count - 1] : 0;
+	if (count == 0 || uids[0] <= last || uids[0] < sel->uidnext ||
+	    !imap_selected_own_commit(sel, u, seq_before, modseq))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		imap_selected_push(sel, uids[i], flags[i], modseq);
+	sel->uidnext = uids[count - 1] + 1;
+	imap_send_untagged(s, "%u EXISTS", sel->count);
+	if (!(s->enabled & IMAP_ENABLED_IMAP4REV2))
+		imap_send_untagged(s, "%u RECENT", imap_selected_recent_count(sel));
+	return true;
+}
+
 void imap_selected_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct imap_selected *sel = s->selected;

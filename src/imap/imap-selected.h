@@ -83,6 +83,18 @@ bool imap_selected_parse_set(const struct imap_selected *sel, const char *text, 
 struct store_uid_range *imap_selected_ranges(struct imap_cmd *cmd, const struct imap_seqset *uids,
 					     size_t *count_r);
 
+/* Adds [first, end) to the UIDs \Recent to this session: those it
+ * claimed with its own APPEND (store_msg_append_info). */
+void imap_selected_take_recent(struct imap_selected *sel, uint32_t first, uint32_t end);
+/* After the session's own APPEND of count messages to its selected mailbox
+ * (uids ascending, flags as stored, all with modseq): takes them into the
+ * view and sends EXISTS (and RECENT) without reading the mailbox, when
+ * that commit was the only one since the view was read
+ * (imap_selected_own_commit). False, with nothing done, otherwise. */
+bool imap_selected_own_append(struct imap_session *s, struct store_user *u,
+			      uint64_t seq_before, uint64_t modseq, const uint32_t *uids,
+			      const uint32_t *flags, size_t count);
+
 /* Brings the client up to date with the store: new messages (EXISTS,
  * RECENT), flag changes by others (FETCH FLAGS), and, when allow_expunge,
  * expunges (EXPUNGE, or VANISHED for QRESYNC clients). Cheap when nothing

@@ -509,11 +509,33 @@ static enum store_error store_mailbox_need_selectable(struct store_user *u,
 	return STORE_OK;
 }
 
+/* Takes \Recent for [recent_uid, uidnext) of the mailbox: recent_uid as
+ * this transaction read it, uidnext past its new messages. */
+static enum store_error store_msg_claim_recent_locked(struct store_user *u, uint64_t mailbox_id,
+						      uint32_t recent_uid, uint32_t uidnext,
+						      uint32_t *first_r, uint32_t *end_r,
+						      const char **error_r)
+{
+	static const char sql[] = "UPDATE mailboxes SET recent_uid = ? WHERE id = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, uidnext);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mailbox_id);
+	enum store_error err = store_db_step_done(u, st, "claim recent", error_r);
+	if (err == STORE_OK) {
+		*first_r = recent_uid;
+		*end_r = uidnext;
+	}
+	return err;
+}
+
 static enum store_error store_msg_append_locked(struct store_user *u,
 						uint64_t mailbox_id,
 						const struct store_append *msgs,
-						size_t count, struct arena *a,
-						uint32_t *uidvalidity_r,
+						size_t count, bool claim_recent,
+						struct arena *a,
+						struct store_append_info *info_r,
 						uint32_t *uids_r,
 						const char **error_r)
 {
@@ -570,8 +592,14 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 		if (err == STORE_OK)
 			uids_r[i] = msg.uid;
 	}
-	if (err == STORE_OK && uidvalidity_r != NULL)
-		*uidvalidity_r = row.uidvalidity;
+	if (err == STORE_OK && claim_recent)
+		err = store_msg_claim_recent_locked(u, mailbox_id, row.recent_uid,
+						    first_uid + (uint32_t)count, &info_r->recent_first,
+						    &info_r->recent_end, error_r);
+	if (err == STORE_OK) {
+		info_r->uidvalidity = row.uidvalidity;
+		info_r->modseq = modseq;
+	}
 	return err;
 }
 
@@ -580,6 +608,20 @@ enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 				  uint32_t *uidvalidity_r, uint32_t *uids_r,
 				  const char **error_r)
 {
+	struct store_append_info info;
+	enum store_error err = store_msg_append_info(u, mailbox_id, msgs, count, false, &info,
+						     uids_r, error_r);
+	if (err == STORE_OK && uidvalidity_r != NULL)
+		*uidvalidity_r = info.uidvalidity;
+	return err;
+}
+
+enum store_error store_msg_append_info(struct store_user *u, uint64_t mailbox_id,
+				       const struct store_append *msgs, size_t count,
+				       bool claim_recent, struct store_append_info *info_r,
+				       uint32_t *uids_r, const char **error_r)
+{
+	memset(info_r, 0, sizeof(*info_r));
 	if (count == 0 || count > UINT32_MAX)
 		return store_fail(STORE_ERR_INVALID, error_r, "No messages to append");
 	for (size_t i = 0; i < count; i++) {
@@ -595,8 +637,8 @@ enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 	struct arena *a = arena_new(0);
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
-		err = store_msg_append_locked(u, mailbox_id, msgs, count, a,
-					      uidvalidity_r, uids_r, error_r);
+		err = store_msg_append_locked(u, mailbox_id, msgs, count, claim_recent, a, info_r,
+					      uids_r, error_r);
 	if (err == STORE_OK) {
 		store_change_note(u, mailbox_id, STORE_CHANGE_APPEND);
 		err = store_db_commit(u, error_r);

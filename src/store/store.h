@@ -513,6 +513,24 @@ enum store_error store_msg_append(struct store_user *u, uint64_t mailbox_id,
 				  uint32_t *uidvalidity_r, uint32_t *uids_r,
 				  const char **error_r);
 
+/* What store_msg_append_info reports besides the UIDs. */
+struct store_append_info {
+	uint32_t uidvalidity;
+	uint64_t modseq;                  /* the new messages' MODSEQ */
+	/* With claim_recent: the UIDs [recent_first, recent_end) taken as
+	 * \Recent (store_mailbox_claim_recent) in the same transaction. */
+	uint32_t recent_first, recent_end;
+};
+
+/* store_msg_append, reporting the MODSEQ too and, with claim_recent,
+ * claiming \Recent for the messages nobody took yet, new ones included:
+ * for a session appending to the mailbox it has selected, which is the
+ * first told of them. */
+enum store_error store_msg_append_info(struct store_user *u, uint64_t mailbox_id,
+				       const struct store_append *msgs, size_t count,
+				       bool claim_recent, struct store_append_info *info_r,
+				       uint32_t *uids_r, const char **error_r);
+
 /* Convenience for the usual case: append to a mailbox by name (INBOX for
  * LMTP). *uid_r and *uidvalidity_r may be NULL. */
 enum store_error store_msg_append_by_name(struct store_user *u,

@@ -270,6 +270,68 @@ def test_own_stores_and_expunges_keep_the_view_exact(server):
     b.close()
 
 
+def test_appends_into_the_selected_mailbox_keep_the_view_exact(server):
+    """APPEND into the mailbox the session has selected (which needs no
+    read of the mailbox when nothing else changed it): the session is told
+    EXISTS and RECENT at once, the new messages are \\Recent to it and to
+    no other session, and another session's or process's changes in
+    between are reported with it."""
+    a, b = server.login(), server.login()
+    append(a, "INBOX")
+    untagged = a.ok("SELECT INBOX")
+    assert "* 1 EXISTS" in untagged and "* 1 RECENT" in untagged, untagged
+    untagged, tagged = append(a, "INBOX", flags="(\\Flagged)")
+    assert untagged == ["* 2 EXISTS", "* 2 RECENT"], untagged
+    assert appenduid(tagged)[1] == "2"
+    untagged, tagged = append(a, "INBOX")
+    assert untagged == ["* 3 EXISTS", "* 3 RECENT"], untagged
+    # Another session's APPEND, then ours: both reported, ours \Recent.
+    append(b, "INBOX")
+    untagged, _ = append(a, "INBOX")
+    assert untagged == ["* 5 EXISTS", "* 5 RECENT"], untagged
+    _deliver_cli(server, "Subject: from outside\n\nhello\n")
+    # MULTIAPPEND after another process's delivery, and one more.
+    tag = a.next_tag()
+    a.send(f"{tag} APPEND INBOX {{{len(MSG)}+}}\r\n{MSG} {{{len(MSG)}+}}\r\n{MSG}\r\n")
+    untagged, tagged = a.read_until_tagged(tag)
+    assert untagged == ["* 8 EXISTS", "* 8 RECENT"], untagged
+    assert appenduid(tagged)[1] == "7:8"
+    untagged, tagged = append(a, "INBOX", flags="(\\Seen)")
+    assert untagged == ["* 9 EXISTS", "* 9 RECENT"], untagged
+    assert a.ok("FETCH 1:* (UID FLAGS)") == [
+        "* 1 FETCH (UID 1 FLAGS (\\Recent))",
+        "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))"] + [
+        f"* {i} FETCH (UID {i} FLAGS (\\Recent))" for i in range(3, 9)] + [
+        "* 9 FETCH (UID 9 FLAGS (\\Seen \\Recent))"]
+    assert a.ok("NOOP") == []
+    untagged = b.ok("SELECT INBOX")
+    assert "* 9 EXISTS" in untagged and "* 0 RECENT" in untagged, untagged
+    assert b.ok("UID FETCH 9 (FLAGS)") == ["* 9 FETCH (UID 9 FLAGS (\\Seen))"]
+    a.close()
+    b.close()
+
+
+def test_append_into_the_selected_mailbox_by_other_kinds_of_session(server):
+    """IMAP4rev2 has no RECENT and leaves \\Recent to others; EXAMINE
+    takes none; a new keyword brings a new FLAGS response."""
+    a, b, c = server.login(), server.login(), server.login()
+    append(a, "INBOX")
+    a.ok("ENABLE IMAP4rev2")
+    a.ok("SELECT INBOX")
+    untagged, _ = append(a, "INBOX")
+    assert untagged == ["* 2 EXISTS"], untagged
+    b.ok("EXAMINE INBOX")
+    untagged, _ = append(b, "INBOX")
+    assert untagged == ["* 3 EXISTS", "* 0 RECENT"], untagged
+    untagged = c.ok("SELECT INBOX")
+    assert "* 3 RECENT" in untagged, untagged
+    untagged, _ = append(c, "INBOX", flags="($Label1)")
+    assert untagged[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)", untagged
+    assert untagged[-2:] == ["* 4 EXISTS", "* 4 RECENT"], untagged
+    for s in (a, b, c):
+        s.close()
+
+
 def test_delivery_by_another_process_shows_within_a_second(server):
     a = server.login()
     a.ok("SELECT INBOX")
