@@ -588,6 +588,27 @@ int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
 	return -1;
 }
 
+int store_db_update_read(struct store_user *u, const char *update_sql, const char *read_sql,
+			 int64_t id, int64_t amount, int64_t *value_r, enum store_error *err_r,
+			 const char **error_r)
+{
+	sqlite3_stmt *st = store_db_stmt(u, update_sql, error_r);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, amount);
+		*err_r = store_db_step_done(u, st, "update", error_r);
+		if (*err_r != STORE_OK)
+			return -1;
+		st = store_db_stmt(u, read_sql, error_r);
+	}
+	if (st == NULL) {
+		*err_r = STORE_ERR_INTERNAL;
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	return store_db_int(u, st, value_r, err_r, error_r);
+}
+
 enum store_error store_db_uids(struct store_user *u, sqlite3_stmt *st, size_t expected,
 			       struct arena *a, const char *what, uint32_t **uids_r,
 			       size_t *count_r, const char **error_r)

@@ -43,16 +43,12 @@ static enum store_error store_explog_count_add(struct store_user *u, uint64_t ma
 					       size_t count, int64_t *rows_r,
 					       const char **error_r)
 {
-	static const char sql[] =
-		"UPDATE mailboxes SET expunge_log_rows = expunge_log_rows + ?2"
-		" WHERE id = ?1 RETURNING expunge_log_rows";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)count);
+	static const char add[] =
+		"UPDATE mailboxes SET expunge_log_rows = expunge_log_rows + ?2 WHERE id = ?1";
+	static const char read[] = "SELECT expunge_log_rows FROM mailboxes WHERE id = ?1";
 	enum store_error err = STORE_OK;
-	int ret = store_db_int(u, st, rows_r, &err, error_r);
+	int ret = store_db_update_read(u, add, read, (int64_t)mailbox_id, (int64_t)count, rows_r,
+				       &err, error_r);
 	if (ret == 0)
 		return store_fail(STORE_ERR_NONEXISTENT, error_r, "Mailbox does not exist");
 	return ret < 0 ? err : STORE_OK;

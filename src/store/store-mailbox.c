@@ -115,16 +115,13 @@ enum store_error store_mailbox_next_modseq(struct store_user *u,
 					   uint64_t *modseq_r,
 					   const char **error_r)
 {
-	static const char sql[] =
-		"UPDATE mailboxes SET highestmodseq = highestmodseq + 1"
-		" WHERE id = ? RETURNING highestmodseq";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+	static const char bump[] =
+		"UPDATE mailboxes SET highestmodseq = highestmodseq + ?2 WHERE id = ?1";
+	static const char read[] = "SELECT highestmodseq FROM mailboxes WHERE id = ?1";
 	int64_t value = 0;
 	enum store_error err = STORE_OK;
-	int ret = store_db_int(u, st, &value, &err, error_r);
+	int ret = store_db_update_read(u, bump, read, (int64_t)mailbox_id, 1, &value, &err,
+				       error_r);
 	if (ret == 0)
 		return store_fail(STORE_ERR_NONEXISTENT, error_r,
 				  "Mailbox does not exist");
@@ -140,8 +137,7 @@ enum store_error store_mailbox_reserve_uids(struct store_user *u,
 					    const char **error_r)
 {
 	static const char sql[] =
-		"UPDATE mailboxes SET uidnext = uidnext + ?2"
-		" WHERE id = ?1 RETURNING uidnext";
+		"UPDATE mailboxes SET uidnext = uidnext + ?2 WHERE id = ?1";
 	struct store_mailbox_row row;
 	enum store_error err = store_mailbox_need_id(u, mailbox_id, &row, error_r);
 	if (err != STORE_OK)

@@ -311,21 +311,35 @@ static enum store_error store_msg_delete_one(struct store_user *u,
 					     int64_t *email_id_r,
 					     const char **error_r)
 {
+	/* A SELECT and a DELETE by key, not DELETE ... RETURNING, which SQLite
+	 * runs through a temporary table (see store_db_update_read). */
+	static const char sql_email[] =
+		"SELECT email_id FROM messages WHERE mailbox_id = ? AND uid = ?";
 	static const char sql_delete[] =
-		"DELETE FROM messages WHERE mailbox_id = ? AND uid = ?"
-		" RETURNING email_id";
+		"DELETE FROM messages WHERE mailbox_id = ? AND uid = ?";
 	static const char sql_log[] =
 		"INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)"
 		" VALUES (?, ?, ?)";
-	sqlite3_stmt *st = store_db_stmt(u, sql_delete, error_r);
+	sqlite3_stmt *st = store_db_stmt(u, sql_email, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
 	sqlite3_bind_int64(st, 2, uid);
 	enum store_error err = STORE_OK;
 	*email_id_r = 0;
-	if (store_db_int(u, st, email_id_r, &err, error_r) < 0)
+	int found = store_db_int(u, st, email_id_r, &err, error_r);
+	if (found < 0)
 		return err;
+	if (found > 0) {
+		st = store_db_stmt(u, sql_delete, error_r);
+		if (st == NULL)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+		sqlite3_bind_int64(st, 2, uid);
+		err = store_db_step_done(u, st, "expunge", error_r);
+		if (err != STORE_OK)
+			return err;
+	}
 	if (!log)
 		return STORE_OK;
 	/* RFC 7162 3.2.5.1: remembered so QRESYNC can answer VANISHED. */
@@ -345,21 +359,31 @@ static enum store_error store_email_drop_unused(struct store_user *u,
 					       const char **hash_r,
 					       const char **error_r)
 {
-	static const char sql[] =
-		"DELETE FROM emails WHERE id = ?1 AND NOT EXISTS"
-		" (SELECT 1 FROM messages WHERE email_id = ?1) RETURNING hash";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	/* A SELECT and a DELETE by key, not DELETE ... RETURNING (see
+	 * store_msg_delete_one). */
+	static const char sql_unused[] =
+		"SELECT hash FROM emails WHERE id = ?1 AND NOT EXISTS"
+		" (SELECT 1 FROM messages WHERE email_id = ?1)";
+	static const char sql_delete[] = "DELETE FROM emails WHERE id = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql_unused, error_r);
 	if (st == NULL)
 		return STORE_ERR_INTERNAL;
 	sqlite3_bind_int64(st, 1, email_id);
 	int rc = sqlite3_step(st);
 	*hash_r = rc == SQLITE_ROW ? store_db_column_str(a, st, 0) : NULL;
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		store_fts_note_dropped();
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(u, rc, "drop email", error_r);
-	return STORE_OK;
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	st = store_db_stmt(u, sql_delete, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, email_id);
+	enum store_error err = store_db_step_done(u, st, "drop email", error_r);
+	if (err == STORE_OK)
+		store_fts_note_dropped();
+	return err;
 }
 
 enum store_error store_msg_delete_rows(struct store_user *u,

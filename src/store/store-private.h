@@ -177,6 +177,13 @@ enum store_error store_db_step_done(struct store_user *u, sqlite3_stmt *st,
  * 1 row (*value_r set), 0 no row, -1 error (*err_r set). */
 int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
 		 enum store_error *err_r, const char **error_r);
+/* What UPDATE ... RETURNING does, without the temporary table SQLite runs
+ * such a statement through (about three times the work): update, with
+ * ?1 = id and ?2 = amount, then read, with ?1 = id, one integer back.
+ * As store_db_int: 1 row, 0 none, -1 error (*err_r set). */
+int store_db_update_read(struct store_user *u, const char *update_sql, const char *read_sql,
+			 int64_t id, int64_t amount, int64_t *value_r, enum store_error *err_r,
+			 const char **error_r);
 /* Steps a bound statement whose column 0 is a UID and resets it:
  * the UIDs in row order, from a (expected: a size hint, 0 if unknown).
  * what names the query in the log on failure. */
