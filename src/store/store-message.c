@@ -875,11 +875,14 @@ enum store_error store_msg_get_range(struct store_user *u, uint64_t mailbox_id,
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
 	sqlite3_bind_int64(st, 2, uid_first);
 	sqlite3_bind_int64(st, 3, uid_last);
-	/* At most one row per UID of the range. */
-	struct store_msg *msgs = arena_alloc(a, ((size_t)uid_last - uid_first + 1) * sizeof(*msgs));
-	size_t n = 0;
+	/* At most one row per UID of the range; grown when the range is wide. */
+	size_t cap = (size_t)uid_last - uid_first + 1, n = 0;
+	if (cap > 64)
+		cap = 64;
+	struct store_msg *msgs = arena_alloc(a, cap * sizeof(*msgs));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msgs = arena_grow(a, msgs, n, &cap, sizeof(*msgs));
 		struct store_msg *m = &msgs[n++];
 		store_msg_read_row(st, meta, a, m);
 		m->uid = (uint32_t)sqlite3_column_int64(st, uid_col);
