@@ -967,29 +967,40 @@ enum store_error store_mailbox_set_special_use(struct store_user *u,
 	return store_db_commit(u, error_r);
 }
 
+enum store_error store_mailbox_claim_recent_locked(struct store_user *u, uint64_t mailbox_id,
+						  uint32_t recent_uid, uint32_t uidnext,
+						  uint32_t *first_uid_r, uint32_t *end_uid_r,
+						  const char **error_r)
+{
+	static const char sql[] = "UPDATE mailboxes SET recent_uid = ? WHERE id = ?";
+	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
+	if (st == NULL)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, uidnext);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mailbox_id);
+	enum store_error err = store_db_step_done(u, st, "claim recent", error_r);
+	if (err == STORE_OK) {
+		*first_uid_r = recent_uid;
+		*end_uid_r = uidnext;
+	}
+	return err;
+}
+
 enum store_error store_mailbox_claim_recent(struct store_user *u,
 					    uint64_t mailbox_id,
 					    uint32_t *first_uid_r,
 					    uint32_t *end_uid_r,
 					    const char **error_r)
 {
-	static const char sql[] =
-		"UPDATE mailboxes SET recent_uid = uidnext WHERE id = ?";
 	struct store_mailbox_row row;
 	enum store_error err = store_db_begin_write(u, error_r);
 	if (err == STORE_OK)
 		err = store_mailbox_need_id(u, mailbox_id, &row, error_r);
-	sqlite3_stmt *st = err == STORE_OK ? store_db_stmt(u, sql, error_r) : NULL;
-	if (err == STORE_OK && st == NULL)
-		err = STORE_ERR_INTERNAL;
-	if (err == STORE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
-		err = store_db_step_done(u, st, "claim recent", error_r);
-	}
+	if (err == STORE_OK)
+		err = store_mailbox_claim_recent_locked(u, mailbox_id, row.recent_uid, row.uidnext,
+							first_uid_r, end_uid_r, error_r);
 	if (err != STORE_OK)
 		return store_db_rollback(u, err);
-	*first_uid_r = row.recent_uid;
-	*end_uid_r = row.uidnext;
 	return store_db_commit(u, error_r);
 }
 

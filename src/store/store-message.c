@@ -528,27 +528,6 @@ static enum store_error store_mailbox_need_selectable(struct store_user *u,
 	return STORE_OK;
 }
 
-/* Takes \Recent for [recent_uid, uidnext) of the mailbox: recent_uid as
- * this transaction read it, uidnext past its new messages. */
-static enum store_error store_msg_claim_recent_locked(struct store_user *u, uint64_t mailbox_id,
-						      uint32_t recent_uid, uint32_t uidnext,
-						      uint32_t *first_r, uint32_t *end_r,
-						      const char **error_r)
-{
-	static const char sql[] = "UPDATE mailboxes SET recent_uid = ? WHERE id = ?";
-	sqlite3_stmt *st = store_db_stmt(u, sql, error_r);
-	if (st == NULL)
-		return STORE_ERR_INTERNAL;
-	sqlite3_bind_int64(st, 1, uidnext);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)mailbox_id);
-	enum store_error err = store_db_step_done(u, st, "claim recent", error_r);
-	if (err == STORE_OK) {
-		*first_r = recent_uid;
-		*end_r = uidnext;
-	}
-	return err;
-}
-
 static enum store_error store_msg_append_locked(struct store_user *u,
 						uint64_t mailbox_id,
 						const struct store_append *msgs,
@@ -612,9 +591,10 @@ static enum store_error store_msg_append_locked(struct store_user *u,
 			uids_r[i] = msg.uid;
 	}
 	if (err == STORE_OK && claim_recent)
-		err = store_msg_claim_recent_locked(u, mailbox_id, row.recent_uid,
-						    first_uid + (uint32_t)count, &info_r->recent_first,
-						    &info_r->recent_end, error_r);
+		err = store_mailbox_claim_recent_locked(u, mailbox_id, row.recent_uid,
+							first_uid + (uint32_t)count,
+							&info_r->recent_first, &info_r->recent_end,
+							error_r);
 	if (err == STORE_OK) {
 		info_r->uidvalidity = row.uidvalidity;
 		info_r->modseq = modseq;

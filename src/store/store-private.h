@@ -177,6 +177,13 @@ enum store_error store_db_step_done(struct store_user *u, sqlite3_stmt *st,
  * 1 row (*value_r set), 0 no row, -1 error (*err_r set). */
 int store_db_int(struct store_user *u, sqlite3_stmt *st, int64_t *value_r,
 		 enum store_error *err_r, const char **error_r);
+/* Takes \Recent for [recent_uid, uidnext) of the mailbox in the write
+ * transaction under way: recent_uid as it read it, uidnext the mailbox's
+ * UIDNEXT now (past any messages it added). */
+enum store_error store_mailbox_claim_recent_locked(struct store_user *u, uint64_t mailbox_id,
+						  uint32_t recent_uid, uint32_t uidnext,
+						  uint32_t *first_uid_r, uint32_t *end_uid_r,
+						  const char **error_r);
 /* What UPDATE ... RETURNING does, without the temporary table SQLite runs
  * such a statement through (about three times the work): update, with
  * ?1 = id and ?2 = amount, then read, with ?1 = id, one integer back.
