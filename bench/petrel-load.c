@@ -154,14 +154,26 @@ static uint32_t rng_below(uint64_t *s, uint32_t n)
 }
 
 /* FNV-1a, 64 bits: enough to notice a changed body. */
+/* A 64-bit hash of a message's bytes, eight at a time: byte-at-a-time
+ * FNV was a fifth of the load generator's CPU in mixed runs, taken from
+ * the server under test on a small machine. */
+static uint64_t hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
 static uint64_t hash_bytes(const void *d, size_t n)
 {
 	const unsigned char *p = d;
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
+	uint64_t h = 0xcbf29ce484222325ull ^ n, w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = hash_mix(h, w);
 	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = hash_mix(h, w);
 	return h ? h : 1;
 }
 
@@ -435,6 +447,15 @@ static long gen_rare_count(uint64_t seed, long n)
 	return c;
 }
 
+/* strlen of words[i], measured once (gen_words runs for every APPEND). */
+static size_t word_length(size_t i)
+{
+	static uint8_t lengths[N_WORDS];
+	if (lengths[i] == 0)
+		lengths[i] = (uint8_t)strlen(words[i]);
+	return lengths[i];
+}
+
 static void gen_words(struct sbuf *b, uint64_t *r, size_t bytes, bool rare)
 {
 	size_t start = b->len, line = 0;
@@ -442,13 +463,16 @@ static void gen_words(struct sbuf *b, uint64_t *r, size_t bytes, bool rare)
 	bool sentence_start = true;
 	while (b->len - start < bytes) {
 		const char *w;
+		size_t wl;
 		if (b->len - start >= rare_at) {
 			w = opt.rare;
+			wl = strlen(w);
 			rare_at = SIZE_MAX;
 		} else {
-			w = words[rng_below(r, N_WORDS)];
+			size_t i = rng_below(r, N_WORDS);
+			w = words[i];
+			wl = word_length(i);
 		}
-		size_t wl = strlen(w);
 		if (line + wl + 1 > 72) {
 			sbuf_add(b, "\r\n", 2);
 			line = 0;
@@ -489,8 +513,12 @@ static void gen_base64(struct sbuf *b, uint64_t *r, size_t bytes)
 	for (size_t i = 0; i < chars; i += 76) {
 		size_t n = chars - i < 76 ? chars - i : 76;
 		char *d = sbuf_reserve(b, n + 2);
-		for (size_t j = 0; j < n; j++)
-			d[j] = tbl[rng_next(r) & 63];
+		uint64_t bits = 0;
+		for (size_t j = 0; j < n; j++, bits >>= 6) {
+			if (j % 10 == 0) /* ten 6-bit digits from each number */
+				bits = rng_next(r);
+			d[j] = tbl[bits & 63];
+		}
 		d[n] = '\r';
 		d[n + 1] = '\n';
 		b->len += n + 2;
