@@ -13,13 +13,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_BLOB_OUT_SIZE 65536
+
+/* Subdirectories of tmp/ new files are spread over (store_tmp_create). */
+#define STORE_TMP_SPREAD 16
 
 struct store_blob_writer {
 	int fd;
@@ -95,6 +101,50 @@ static void store_blob_writer_free(struct store_blob_writer *w, bool unlink_tmp)
 	free(w);
 }
 
+/* tmp/ is split into STORE_TMP_SPREAD subdirectories taken in turn, and
+ * carries ext4's "top of a directory hierarchy" flag, which makes the file
+ * system place each subdirectory in a block group of its own choosing. A
+ * file's inode is taken from its directory's group, and ext4 without a
+ * journal skips every inode freed in the last minutes when it looks for a
+ * free one: with every message created (and, expunged, freed) through one
+ * directory, that skipping was 40 % of the blob threads' time under steady
+ * APPEND and EXPUNGE. Spread, each group skips a sixteenth. Elsewhere the
+ * flag is not supported and the split changes nothing. */
+static bool store_tmp_make_dirs(const char *data_dir, unsigned n, const char **error_r)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/tmp", data_dir);
+	if (!store_mkdirs(path, error_r))
+		return false;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int flags;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+		flags |= FS_TOPDIR_FL;
+		(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/tmp/%x", data_dir, n);
+	return store_mkdirs(path, error_r);
+}
+
+/* Creates a new file in one of tmp/'s subdirectories (made on first use,
+ * and again if removed); its name goes into path. Returns the descriptor,
+ * -1 with errno set, or -2 when the directory could not be made. */
+static int store_tmp_create(const char *data_dir, char *path, size_t len, const char **error_r)
+{
+	static atomic_uint turn;
+	unsigned n = atomic_fetch_add_explicit(&turn, 1, memory_order_relaxed) % STORE_TMP_SPREAD;
+	snprintf(path, len, "%s/tmp/%x/blob.XXXXXX", data_dir, n);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (!store_tmp_make_dirs(data_dir, n, error_r))
+		return -2;
+	snprintf(path, len, "%s/tmp/%x/blob.XXXXXX", data_dir, n);
+	return mkostemp(path, O_CLOEXEC);
+}
+
 enum store_error store_blob_writer_begin(const char *data_dir,
 					 uint64_t max_size,
 					 struct store_blob_writer **writer_r,
@@ -103,17 +153,10 @@ enum store_error store_blob_writer_begin(const char *data_dir,
 	struct store_blob_writer *w = xcalloc(1, sizeof(*w));
 	size_t len = strlen(data_dir) + 32;
 	w->tmp_path = xmalloc(len);
-	snprintf(w->tmp_path, len, "%s/tmp/blob.XXXXXX", data_dir);
-	w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
-	if (w->fd < 0 && errno == ENOENT) {
-		/* tmp/ is made on first use (and again if removed). */
-		snprintf(w->tmp_path, len, "%s/tmp", data_dir);
-		if (!store_mkdirs(w->tmp_path, error_r)) {
-			store_blob_writer_free(w, false);
-			return STORE_ERR_INTERNAL;
-		}
-		snprintf(w->tmp_path, len, "%s/tmp/blob.XXXXXX", data_dir);
-		w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+	w->fd = store_tmp_create(data_dir, w->tmp_path, len, error_r);
+	if (w->fd == -2) {
+		store_blob_writer_free(w, false);
+		return STORE_ERR_INTERNAL;
 	}
 	if (w->fd < 0) {
 		enum store_error err = store_sys_fail("create tmp blob",

@@ -269,33 +269,54 @@ static bool store_file_old_enough(const struct stat *st, unsigned min_age_s)
 	return min_age_s == 0 || st->st_ctime + (time_t)min_age_s <= time(NULL);
 }
 
+/* Removes the old enough files in the directory fd, and (when depth
+ * allows) in its subdirectories: tmp/'s files sit one level down. */
+static enum store_error store_tmp_clean_dir(int fd, const char *name, int depth,
+					    unsigned min_age_s, unsigned *removed,
+					    const char **error_r)
+{
+	DIR *dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return store_sys_fail("open tmp dir", name, errno, error_r);
+	}
+	enum store_error err = STORE_OK;
+	struct dirent *d;
+	while ((d = readdir(dir)) != NULL) {
+		struct stat st;
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth > 0) {
+			int sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			enum store_error e = sub < 0 ? store_sys_fail("open tmp dir", d->d_name, errno, error_r)
+				: store_tmp_clean_dir(sub, d->d_name, depth - 1, min_age_s, removed, error_r);
+			if (e != STORE_OK)
+				err = e;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || !store_file_old_enough(&st, min_age_s))
+			continue;
+		if (unlinkat(dirfd(dir), d->d_name, 0) == 0)
+			(*removed)++;
+		else if (errno != ENOENT)
+			err = store_sys_fail("clean tmp", d->d_name, errno, error_r);
+	}
+	closedir(dir);
+	return err;
+}
+
 enum store_error store_tmp_clean(const char *data_dir, unsigned min_age_s,
 				 unsigned *removed_r, const char **error_r)
 {
 	char *tmp_dir = store_path_join(data_dir, "tmp");
 	unsigned removed = 0;
 	enum store_error err = STORE_OK;
-	DIR *dir = opendir(tmp_dir);
-	if (dir == NULL) {
-		if (errno != ENOENT)
-			err = store_sys_fail("open tmp dir", tmp_dir, errno, error_r);
-		free(tmp_dir);
-		if (removed_r != NULL)
-			*removed_r = 0;
-		return err;
-	}
-	struct dirent *d;
-	while ((d = readdir(dir)) != NULL) {
-		struct stat st;
-		if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || !store_file_old_enough(&st, min_age_s))
-			continue;
-		if (unlinkat(dirfd(dir), d->d_name, 0) == 0)
-			removed++;
-		else if (errno != ENOENT)
-			err = store_sys_fail("clean tmp", d->d_name, errno, error_r);
-	}
-	closedir(dir);
+	int fd = open(tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		err = store_tmp_clean_dir(fd, tmp_dir, 1, min_age_s, &removed, error_r);
+	else if (errno != ENOENT)
+		err = store_sys_fail("open tmp dir", tmp_dir, errno, error_r);
 	free(tmp_dir);
 	if (removed_r != NULL)
 		*removed_r = removed;

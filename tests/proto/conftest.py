@@ -16,6 +16,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PETREL_BIN = os.environ.get("PETREL_BIN", os.path.join(ROOT, "build", "petrel"))
 
 
+def tmp_files(data_dir):
+    """Files left in data_dir/tmp/ and in its subdirectories, where
+    messages are written before they are linked into place."""
+    found = []
+    for root, dirs, files in os.walk(os.path.join(data_dir, "tmp")):
+        found += [os.path.join(root, f) for f in files]
+    return found
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 
-from conftest import Client, Server
+from conftest import Client, Server, tmp_files
 
 ROUNDS = 20
 CLIENTS = 4
@@ -217,7 +217,7 @@ def test_sigkill_during_appends_and_expunges(tmp_path):
             on_disk = blob_hashes(server.data_dir)
             assert on_disk == stored, (f"orphans {len(on_disk - stored)}, "
                                        f"missing {len(stored - on_disk)}")
-            assert os.listdir(server.data_dir / "tmp") == []
+            assert tmp_files(server.data_dir) == []
         assert len(ledger.acked) > 50
         assert ledger.delivered and ledger.flagged
     finally:

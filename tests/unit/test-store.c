@@ -70,20 +70,34 @@ static char *read_fd(int fd, size_t *len_r)
 	return buf;
 }
 
-static int tmp_file_count(void)
+/* Files under dir, and under its subdirectories down to depth more. */
+static int files_under(const char *dir_path, int depth)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/tmp", test_dir);
-	DIR *dir = opendir(path);
+	DIR *dir = opendir(dir_path);
 	int count = 0;
 	struct dirent *d;
 	while (dir != NULL && (d = readdir(dir)) != NULL) {
-		if (d->d_name[0] != '.')
+		if (d->d_name[0] == '.')
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir_path, d->d_name);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			count += depth > 0 ? files_under(path, depth - 1) : 0;
+		else
 			count++;
 	}
 	if (dir != NULL)
 		closedir(dir);
 	return count;
+}
+
+/* Files in tmp/ (new ones are one level down). */
+static int tmp_file_count(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tmp", test_dir);
+	return files_under(path, 1);
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
@@ -320,6 +334,28 @@ static void test_blob_writer_limits_and_abort(void)
 	TEST_CHECK(w == NULL);
 	TEST_CHECK_INT(tmp_file_count(), 0);
 	store_blob_writer_abort(&w);
+
+	/* Successive files go to different subdirectories of tmp/, which
+	 * are made again when removed. */
+	struct store_blob *first = blob_make("one\r\n"), *second = blob_make("two\r\n");
+	char first_dir[512], second_dir[512];
+	snprintf(first_dir, sizeof(first_dir), "%s", first->tmp_path);
+	snprintf(second_dir, sizeof(second_dir), "%s", second->tmp_path);
+	*strrchr(first_dir, '/') = '\0';
+	*strrchr(second_dir, '/') = '\0';
+	TEST_CHECK(strcmp(first_dir, second_dir) != 0);
+	TEST_CHECK(strncmp(first_dir, test_dir, strlen(test_dir)) == 0 &&
+		   strncmp(first_dir + strlen(test_dir), "/tmp/", 5) == 0);
+	store_blob_free(&first);
+	store_blob_free(&second);
+	TEST_CHECK_INT(tmp_file_count(), 0);
+	TEST_CHECK_INT(rmdir(first_dir), 0);
+	for (int i = 0; i < 16; i++) {
+		struct store_blob *again = blob_make("again\r\n");
+		TEST_CHECK(again != NULL);
+		store_blob_free(&again);
+	}
+	TEST_CHECK(file_exists(first_dir));
 
 	/* tmp/ cannot be made below a regular file. */
 	char not_dir[512];
@@ -1589,12 +1625,17 @@ static void test_sweep_removes_orphans_and_tmp_files(void)
 	TEST_CHECK(file_exists(stray));
 
 	/* The orphan's tmp file is still there until freed; tmp_clean
-	 * removes whatever a crash left in tmp/. */
+	 * removes whatever a crash left in tmp/, in its subdirectories or
+	 * (written before they existed) in tmp/ itself. */
+	char old_layout[512];
+	snprintf(old_layout, sizeof(old_layout), "%s/tmp/blob.Old123", test_dir);
+	fclose(fopen(old_layout, "w"));
 	TEST_CHECK_INT(store_tmp_clean(test_dir, 3600, &removed, NULL), STORE_OK);
 	TEST_CHECK_INT(removed, 0);
 	TEST_CHECK_INT(store_tmp_clean(test_dir, 0, &removed, NULL), STORE_OK);
-	TEST_CHECK_INT(removed, 1);
+	TEST_CHECK_INT(removed, 2);
 	TEST_CHECK(!file_exists(orphan->tmp_path));
+	TEST_CHECK(!file_exists(old_layout));
 	store_blob_free(&orphan);
 	char missing[512];
 	snprintf(missing, sizeof(missing), "%s/no-such-data-dir", test_dir);
