@@ -235,6 +235,26 @@ static size_t store_plain_run(const unsigned char *data, size_t len)
 	return i;
 }
 
+/* Length of the start of data that normalising leaves as it is: lines
+ * ending in CRLF with no other CR or LF, then a rest with neither. A CR
+ * at the end is not included (its LF may come with the next chunk).
+ * memchr finds line ends many bytes at a time; IMAP literals are CRLF
+ * already, so this is usually the whole chunk. */
+static size_t store_crlf_clean_prefix(const unsigned char *data, size_t len)
+{
+	size_t pos = 0;
+	for (;;) {
+		const unsigned char *lf = memchr(data + pos, '\n', len - pos);
+		if (lf == NULL)
+			return memchr(data + pos, '\r', len - pos) == NULL ? len : pos;
+		size_t end = (size_t)(lf - data);
+		if (end == pos || data[end - 1] != '\r' ||
+		    memchr(data + pos, '\r', end - 1 - pos) != NULL)
+			return pos;
+		pos = end + 1;
+	}
+}
+
 enum store_error store_blob_writer_write(struct store_blob_writer *w,
 					 const void *data, size_t len,
 					 const char **error_r)
@@ -257,7 +277,9 @@ enum store_error store_blob_writer_write(struct store_blob_writer *w,
 			}
 			continue;
 		}
-		size_t run = store_plain_run(p, len);
+		size_t run = store_crlf_clean_prefix(p, len);
+		if (run == 0)
+			run = store_plain_run(p, len);
 		if (run > 0) {
 			err = store_blob_writer_emit(w, p, run, error_r);
 			p += run;

@@ -311,6 +311,67 @@ static void test_blob_writer_normalises_crlf_at_every_split(void)
 	test_dir_remove();
 }
 
+/* The writer's rule, a byte at a time: CRLF, bare CR and bare LF each
+ * become CRLF. */
+static size_t normalise_reference(const unsigned char *in, size_t len, unsigned char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '\r') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			if (i + 1 < len && in[i + 1] == '\n')
+				i++;
+		} else if (in[i] == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+/* Mostly clean lines with a stray CR or LF now and then, written in
+ * chunks of random sizes: the same bytes as the reference. */
+static void test_blob_writer_matches_the_rule_on_random_text(void)
+{
+	test_dir_make("/tmp/petrel-test-store.XXXXXX");
+	uint64_t r = 88172645463325252ull;
+	unsigned char in[6000], want[12000];
+	for (int round = 0; round < 200; round++) {
+		size_t len = 0;
+		while (len < sizeof(in) - 4) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			unsigned pick = (unsigned)(r % 100);
+			in[len++] = pick < 3 ? '\r' : pick < 6 ? '\n' : pick < 12 ? ' ' : (unsigned char)('a' + pick % 26);
+			if (pick >= 94) {
+				in[len++] = '\r';
+				in[len++] = '\n';
+			}
+		}
+		size_t want_len = normalise_reference(in, len, want);
+		struct store_blob_writer *w;
+		struct store_blob *blob;
+		TEST_CHECK_INT(store_blob_writer_begin(test_dir, 0, &w, NULL), STORE_OK);
+		for (size_t done = 0; done < len;) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			size_t n = 1 + (size_t)(r % 700);
+			if (n > len - done)
+				n = len - done;
+			TEST_CHECK_INT(store_blob_writer_write(w, in + done, n, NULL), STORE_OK);
+			done += n;
+		}
+		TEST_CHECK_INT(store_blob_writer_finish(&w, &blob, NULL), STORE_OK);
+		char want_hash[65];
+		sha256_hex(want, want_len, want_hash);
+		TEST_CHECK_INT(store_blob_size(blob), want_len);
+		TEST_CHECK_STR(store_blob_hash(blob), want_hash);
+		store_blob_free(&blob);
+	}
+	test_dir_remove();
+}
+
 static void test_blob_writer_limits_and_abort(void)
 {
 	test_dir_make("/tmp/petrel-test-store.XXXXXX");
@@ -1754,6 +1815,8 @@ int main(void)
 	test_run("cache_reuses_and_evicts_handles", test_cache_reuses_and_evicts_handles);
 	test_run("blob_writer_normalises_crlf_at_every_split",
 		 test_blob_writer_normalises_crlf_at_every_split);
+	test_run("blob_writer_matches_the_rule_on_random_text",
+		 test_blob_writer_matches_the_rule_on_random_text);
 	test_run("blob_writer_limits_and_abort", test_blob_writer_limits_and_abort);
 	test_run("blob_import_normalises_file", test_blob_import_normalises_file);
 	test_run("append_stores_message_and_metadata",
