@@ -153,10 +153,10 @@ static uint32_t rng_below(uint64_t *s, uint32_t n)
 	return n ? (uint32_t)(rng_next(s) % n) : 0;
 }
 
-/* FNV-1a, 64 bits: enough to notice a changed body. */
-/* A 64-bit hash of a message's bytes, eight at a time: byte-at-a-time
- * FNV was a fifth of the load generator's CPU in mixed runs, taken from
- * the server under test on a small machine. */
+/* A 64-bit hash of a message's bytes, enough to notice a changed body,
+ * eight bytes at a time: byte-at-a-time FNV was a fifth of the load
+ * generator's CPU in mixed runs, taken from the server under test on a
+ * small machine. */
 static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * 0xff51afd7ed558ccdull;

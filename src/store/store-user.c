@@ -289,8 +289,12 @@ static enum store_error store_tmp_clean_dir(int fd, const char *name, int depth,
 			continue;
 		if (S_ISDIR(st.st_mode) && depth > 0) {
 			int sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			enum store_error e = sub < 0 ? store_sys_fail("open tmp dir", d->d_name, errno, error_r)
-				: store_tmp_clean_dir(sub, d->d_name, depth - 1, min_age_s, removed, error_r);
+			enum store_error e;
+			if (sub < 0)
+				e = store_sys_fail("open tmp dir", d->d_name, errno, error_r);
+			else
+				e = store_tmp_clean_dir(sub, d->d_name, depth - 1, min_age_s, removed,
+							error_r);
 			if (e != STORE_OK)
 				err = e;
 			continue;

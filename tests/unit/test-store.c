@@ -344,7 +344,14 @@ static void test_blob_writer_matches_the_rule_on_random_text(void)
 		while (len < sizeof(in) - 4) {
 			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
 			unsigned pick = (unsigned)(r % 100);
-			in[len++] = pick < 3 ? '\r' : pick < 6 ? '\n' : pick < 12 ? ' ' : (unsigned char)('a' + pick % 26);
+			unsigned char c = (unsigned char)('a' + pick % 26);
+			if (pick < 3)
+				c = '\r';
+			else if (pick < 6)
+				c = '\n';
+			else if (pick < 12)
+				c = ' ';
+			in[len++] = c;
 			if (pick >= 94) {
 				in[len++] = '\r';
 				in[len++] = '\n';
