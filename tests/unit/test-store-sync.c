@@ -360,9 +360,11 @@ static void test_checkpoint_starts_the_wal_over_itself(void)
 	}
 	TEST_CHECK(wal_file_frames(u) >= 1000);
 	TEST_CHECK(make_durable());
-	/* Watched from the file: a connection of ours, reading, could make
-	 * the restart wait for the next writer. */
-	for (int i = 0; i < 500 && wal_header(u).restarts == restarts; i++)
+	/* Watched from the file first: a connection of ours, reading, could
+	 * make the restart wait for the next writer. The new header is
+	 * written just before the restarting write's frame is committed, so
+	 * the frame count is then waited for as well. */
+	for (int i = 0; i < 500 && (wal_header(u).restarts == restarts || wal_frames(u) != 1); i++)
 		pause_ms(10);
 	TEST_CHECK(wal_header(u).restarts != restarts);
 	TEST_CHECK_INT(wal_frames(u), 1);
