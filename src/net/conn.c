@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -254,12 +255,16 @@ void conn_close(struct conn *c)
 #define CONN_FLUSH_POLL_MS 10
 #define CONN_FLUSH_POLLS_MAX 1000
 
+static void conn_end(struct conn *c);
+
 static void conn_flush_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	(void)fd;
 	(void)what;
-	if (conn_output_pending(c) == 0 || ++c->flush_polls >= CONN_FLUSH_POLLS_MAX)
+	if (conn_output_pending(c) == 0)
+		conn_end(c);
+	else if (++c->flush_polls >= CONN_FLUSH_POLLS_MAX)
 		conn_close(c);
 }
 
@@ -281,9 +286,82 @@ void conn_close_after_flush(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (conn_output_pending(c) == 0)
-		conn_close(c);
+		conn_end(c);
 	else if (c->underlying != NULL)
 		conn_wait_underlying_flush(c);
+}
+
+/* Ending a connection the server chose to end (LOGOUT, an idle timeout):
+ * the TLS session is closed with close_notify, the socket half-closed, and
+ * whatever the client still sends is read and dropped until it closes too.
+ * Closing with the client's late bytes unread (its own close_notify after
+ * LOGOUT's OK, a command it pipelined) makes the kernel answer with a
+ * reset, which clients report as an error and which can destroy our last
+ * response before the client has read it. */
+#define CONN_LINGER_MS 2000
+#define CONN_LINGER_READS_PER_WAKEUP 16
+
+static void conn_linger_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & EV_TIMEOUT) {
+		conn_close(c);
+		return;
+	}
+	char scrap[4096];
+	for (int i = 0; i < CONN_LINGER_READS_PER_WAKEUP; i++) {
+		ssize_t n = recv(fd, scrap, sizeof(scrap), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (time_mono_ms() >= c->linger_until_ms)
+		conn_close(c);
+}
+
+static void conn_linger(struct conn *c)
+{
+	struct bufferevent *sock_bev = c->underlying != NULL ? c->underlying : c->bev;
+	evutil_socket_t fd = bufferevent_getfd(sock_bev);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_disable(sock_bev, EV_READ | EV_WRITE);
+	if (c->flush_timer != NULL)
+		event_del(c->flush_timer);
+	if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+		conn_close(c);
+		return;
+	}
+	c->linger_until_ms = time_mono_ms() + CONN_LINGER_MS;
+	c->linger_event = event_new(c->worker->base, fd, EV_READ | EV_PERSIST, conn_linger_read, c);
+	struct timeval tv = { .tv_sec = CONN_LINGER_MS / 1000, .tv_usec = CONN_LINGER_MS % 1000 * 1000 };
+	if (c->linger_event == NULL || event_add(c->linger_event, &tv) != 0)
+		conn_close(c);
+}
+
+/* Called once all queued output has left; over STARTTLS the close_notify
+ * goes through the socket layer's buffer, so that is flushed once more. */
+static void conn_end(struct conn *c)
+{
+	if (c->free_scheduled || c->linger_event != NULL)
+		return;
+	if (c->worker->stopping) {
+		conn_close(c);
+		return;
+	}
+	if (c->tls && !c->close_notify_sent) {
+		c->close_notify_sent = true;
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL)
+			SSL_shutdown(ssl);
+		if (conn_output_pending(c) > 0) {
+			conn_wait_underlying_flush(c);
+			return;
+		}
+	}
+	conn_linger(c);
 }
 
 bool conn_is_closing(const struct conn *c)
@@ -316,6 +394,8 @@ void conn_destroy(struct conn *c)
 	w->conn_count--;
 	if (c->flush_timer != NULL)
 		event_free(c->flush_timer);
+	if (c->linger_event != NULL)
+		event_free(c->linger_event);
 	if (c->limit_key[0] != '\0')
 		connlimit_release(c->limit_key);
 	bufferevent_free(c->bev);
@@ -343,7 +423,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (c->close_after_flush) {
 		if (conn_output_pending(c) == 0)
-			conn_close(c);
+			conn_end(c);
 		else if (c->underlying != NULL)
 			conn_wait_underlying_flush(c);
 		return;

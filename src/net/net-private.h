@@ -44,6 +44,8 @@ struct conn {
 	struct bufferevent *underlying;
 	struct event *flush_timer;    /* close_after_flush over STARTTLS */
 	unsigned flush_polls;
+	struct event *linger_event;   /* reading the client's last bytes */
+	uint64_t linger_until_ms;
 	const struct conn_protocol *proto;
 	void *ctx;
 	char id[17];
@@ -52,7 +54,7 @@ struct conn {
 	unsigned port, local_port;
 	bool tls, loopback;
 	bool closing, close_after_flush, want_drain, shutdown_notified;
-	bool free_scheduled, input_paused;
+	bool free_scheduled, input_paused, close_notify_sent;
 	uint64_t bytes_in, bytes_out, started_ms;
 	size_t input_seen;            /* input length after the last on_input */
 };

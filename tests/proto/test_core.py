@@ -375,6 +375,61 @@ def test_logout_after_starttls_is_answered(server):
     assert untagged == ["* BYE Logging out"] and tagged.endswith("OK LOGOUT completed")
 
 
+def _logout(c):
+    untagged, tagged = c.command("LOGOUT")
+    assert untagged == ["* BYE Logging out"] and tagged.endswith("OK LOGOUT completed")
+
+
+def _strict_tls(sock):
+    """Wraps sock so that a close without TLS close_notify raises."""
+    ctx = Client.tls_context()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return ctx.wrap_socket(sock, server_hostname="localhost", suppress_ragged_eofs=False)
+
+
+def test_bytes_sent_after_logout_are_not_answered_with_a_reset(server):
+    # A client that sends after LOGOUT's OK (node-imap ends its TLS session
+    # then) must not get a reset, which it reports as an error.
+    c = server.connect()
+    _logout(c)
+    assert c.sock.recv(10) == b""
+    c.sock.sendall(b"a002 NOOP\r\n")
+    time.sleep(0.2)  # time for a reset to come back, were one sent
+    c.sock.sendall(b"a003 NOOP\r\n")
+    assert c.sock.recv(10) == b""
+
+
+def test_client_staying_after_logout_is_let_go(server):
+    # The server reads a client's late bytes only for a short while: one
+    # that never closes gets a reset in the end instead of holding the slot.
+    c = server.connect()
+    _logout(c)
+    assert c.sock.recv(10) == b""
+    deadline = time.monotonic() + 30
+    with pytest.raises((BrokenPipeError, ConnectionResetError)):
+        while time.monotonic() < deadline:
+            c.sock.sendall(b"x")
+            time.sleep(0.1)
+
+
+def test_logout_over_tls_ends_with_close_notify(server):
+    sock = socket.create_connection(("127.0.0.1", server.imaps_port), timeout=20)
+    c = Client(server, port=server.imap_port, greeting=False)
+    c.sock.close()
+    c.sock = _strict_tls(sock)
+    assert c.readline().startswith("* OK")
+    _logout(c)
+    assert c.sock.recv(10) == b""
+
+
+def test_logout_after_starttls_ends_with_close_notify(server):
+    c = server.connect()
+    c.command("STARTTLS")
+    c.sock = _strict_tls(c.sock)
+    _logout(c)
+    assert c.sock.recv(10) == b""
+
+
 def test_second_server_on_the_same_port_is_refused(server, tmp_path):
     from conftest import PETREL_BIN
     import subprocess
