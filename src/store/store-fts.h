@@ -10,6 +10,12 @@
 /* u's index database (u->fts), opened (created if missing) on first use.
  * NULL (*error_r set) on failure. */
 struct store_user *store_fts_db(struct store_user *u, const char **error_r);
+/* On a connection to fts.db, before its tables are used: puts the
+ * trigram tokenizer that passes each trigram of a text once in front of
+ * FTS5's own (store-fts-tokenizer.c). False when it could not, or when
+ * FTS5 does not use it; the index is the same either way, only slower to
+ * write. */
+bool store_fts_tokenizer_install(sqlite3 *db);
 /* Closes u's index database, if open (closing u). */
 void store_fts_close(struct store_user *u);
 

@@ -8,11 +8,14 @@
 #include "test-store-common.h"
 
 #include "lib/arena.h"
+#include "store/store-fts.h"
 #include "store/store-ingest.h"
 #include "store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,6 +446,170 @@ static void test_tool_leaves_a_rebuild_to_the_daemon(void)
 	store_user_close(&u);
 }
 
+/* ---- The trigram wrapper (store-fts-tokenizer.c) ---- */
+
+static sqlite3 *index_db(const char *path, bool wrapped)
+{
+	sqlite3 *db;
+	TEST_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	if (wrapped)
+		TEST_CHECK(store_fts_tokenizer_install(db));
+	TEST_CHECK_INT(sqlite3_exec(db,
+		"CREATE VIRTUAL TABLE IF NOT EXISTS email_text USING fts5(headers, body,"
+		" tokenize = 'trigram', detail = column);"
+		"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, email_text, 'col');",
+		NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
+static void index_put(sqlite3 *db, int rowid, const char *headers, const char *body)
+{
+	sqlite3_stmt *st;
+	TEST_CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO email_text (rowid, headers, body)"
+					  " VALUES (?, ?, ?)", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int(st, 1, rowid);
+	sqlite3_bind_text(st, 2, headers, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+	TEST_CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* Every (trigram, column, number of texts) of the index, as one string. */
+static char *index_vocabulary(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	TEST_CHECK_INT(sqlite3_prepare_v2(db, "SELECT group_concat(term || '/' || col || '/' || doc,"
+					  " ' ') FROM (SELECT * FROM vocab ORDER BY term, col)",
+					  -1, &st, NULL), SQLITE_OK);
+	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	char *copy = strdup(v != NULL ? v : "");
+	sqlite3_finalize(st);
+	return copy;
+}
+
+/* FTS5's count of the tokens it was given for text rowid's body. */
+static int index_body_tokens(sqlite3 *db, int rowid)
+{
+	sqlite3_stmt *st;
+	TEST_CHECK_INT(sqlite3_prepare_v2(db, "SELECT sz FROM email_text_docsize WHERE id = ?",
+					  -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int(st, 1, rowid);
+	TEST_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	const unsigned char *sz = sqlite3_column_blob(st, 0);
+	int n = sqlite3_column_bytes(st, 0);
+	/* Two varints, headers then body. */
+	int i = 0;
+	while (i < n && (sz[i] & 0x80))
+		i++;
+	int tokens = 0;
+	for (i++; i < n; i++) {
+		tokens = (tokens << 7) | (sz[i] & 0x7f);
+		if (!(sz[i] & 0x80))
+			break;
+	}
+	sqlite3_finalize(st);
+	return tokens;
+}
+
+/* Random text of chars characters: the first `alphabet` of a table of
+ * one- to four-byte characters in both cases, and past the table CJK
+ * ideographs (three bytes each), so that the longest text has more
+ * distinct trigrams than the wrapper records. */
+static char *random_text(uint64_t *rng, size_t chars, unsigned alphabet)
+{
+	static const char *const letters[] = {
+		"a", "B", "c", "D", "e", "F", " ", "\r\n", "ä", "Ä", "ß", "é", "É", "ø", "日", "本",
+		"語", "😀", "😺", "ğ", "Ğ", "x", "Y", "z", "0", "1", "2", "-", ".", "ı", "İ", "ſ",
+	};
+	const unsigned table = sizeof(letters) / sizeof(*letters);
+	char *text = malloc(chars * 4 + 1);
+	size_t len = 0;
+	for (size_t i = 0; i < chars; i++) {
+		*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned pick = (unsigned)(*rng >> 33) % alphabet;
+		if (pick < table) {
+			size_t ll = strlen(letters[pick]);
+			memcpy(text + len, letters[pick], ll);
+			len += ll;
+		} else {
+			unsigned cp = 0x4e00 + pick;
+			text[len++] = (char)(0xe0 | (cp >> 12));
+			text[len++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			text[len++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	text[len] = '\0';
+	return text;
+}
+
+static void test_wrapped_tokenizer_writes_the_same_index(void)
+{
+	char plain_path[512], wrapped_path[512];
+	snprintf(plain_path, sizeof(plain_path), "%s/plain.db", test_dir);
+	snprintf(wrapped_path, sizeof(wrapped_path), "%s/wrapped.db", test_dir);
+	sqlite3 *plain = index_db(plain_path, false);
+	/* Half the wrapped index is written before the wrapper exists, as
+	 * an fts.db of an earlier version was. */
+	sqlite3 *wrapped = index_db(wrapped_path, false);
+	uint64_t rng = 7;
+	const struct { size_t chars; unsigned alphabet; } texts[] = {
+		{ 0, 8 }, { 2, 8 }, { 40, 8 }, { 5000, 20 }, { 20000, 32 }, { 200000, 100 },
+		{ 3000, 6 }, { 100, 32 },
+	};
+	size_t n = sizeof(texts) / sizeof(*texts);
+	for (size_t i = 0; i < n; i++) {
+		if (i == n / 2) {
+			sqlite3_close(wrapped);
+			wrapped = index_db(wrapped_path, true);
+		}
+		char *headers = random_text(&rng, 60, 32);
+		char *body = random_text(&rng, texts[i].chars, texts[i].alphabet);
+		index_put(plain, (int)i + 1, headers, body);
+		index_put(wrapped, (int)i + 1, headers, body);
+		free(headers);
+		free(body);
+	}
+	char *a = index_vocabulary(plain), *b = index_vocabulary(wrapped);
+	TEST_CHECK(strlen(a) > 2000000);
+	TEST_CHECK(strcmp(a, b) == 0);
+	free(a);
+	free(b);
+	/* The wrapper was in use: FTS5 was given each trigram of the 3,000
+	 * character text over six letters once, not 2,998 times (6^3 = 216). */
+	TEST_CHECK_INT(index_body_tokens(plain, 7), 2998);
+	TEST_CHECK(index_body_tokens(wrapped, 7) <= 216);
+
+	/* Texts indexed with and without it leave the index alike. */
+	const char *drop = "DELETE FROM email_text WHERE rowid IN (2, 3, 5, 6, 8)";
+	TEST_CHECK_INT(sqlite3_exec(plain, drop, NULL, NULL, NULL), SQLITE_OK);
+	TEST_CHECK_INT(sqlite3_exec(wrapped, drop, NULL, NULL, NULL), SQLITE_OK);
+	a = index_vocabulary(plain);
+	b = index_vocabulary(wrapped);
+	TEST_CHECK(strcmp(a, b) == 0);
+	free(a);
+	free(b);
+	/* And searches find the same texts. */
+	const char *queries[] = { "\"äÄß\"", "\"日本\" AND \"😀\"", "\"Bce\"", "\"zzz\"" };
+	for (size_t i = 0; i < sizeof(queries) / sizeof(*queries); i++) {
+		char sql[200];
+		snprintf(sql, sizeof(sql), "SELECT group_concat(rowid) FROM email_text"
+			 " WHERE email_text MATCH '%s'", queries[i]);
+		sqlite3_stmt *sp, *sw;
+		TEST_CHECK_INT(sqlite3_prepare_v2(plain, sql, -1, &sp, NULL), SQLITE_OK);
+		TEST_CHECK_INT(sqlite3_prepare_v2(wrapped, sql, -1, &sw, NULL), SQLITE_OK);
+		TEST_CHECK_INT(sqlite3_step(sp), SQLITE_ROW);
+		TEST_CHECK_INT(sqlite3_step(sw), SQLITE_ROW);
+		const char *rp = (const char *)sqlite3_column_text(sp, 0);
+		const char *rw = (const char *)sqlite3_column_text(sw, 0);
+		TEST_CHECK_STR(rw != NULL ? rw : "", rp != NULL ? rp : "");
+		sqlite3_finalize(sp);
+		sqlite3_finalize(sw);
+	}
+	sqlite3_close(plain);
+	sqlite3_close(wrapped);
+}
+
 int main(void)
 {
 	test_dir_make("/tmp/petrel-test-fts.XXXXXX");
@@ -462,6 +629,8 @@ int main(void)
 	test_run("batch_applied_twice_changes_nothing", test_batch_applied_twice_changes_nothing);
 	test_run("missing_index_is_rebuilt", test_missing_index_is_rebuilt);
 	test_run("tool_leaves_a_rebuild_to_the_daemon", test_tool_leaves_a_rebuild_to_the_daemon);
+	test_run("wrapped_tokenizer_writes_the_same_index",
+		 test_wrapped_tokenizer_writes_the_same_index);
 	test_dir_remove();
 	return test_finish();
 }
