@@ -196,19 +196,27 @@ static size_t mime_utf8_seq_len(const unsigned char *p, size_t len)
 	return n;
 }
 
+/* Copies in, each byte that starts no valid sequence replaced by U+FFFD.
+ * Valid runs are copied whole: texts of megabytes pass through here on
+ * their way to the full-text index. */
 static void mime_utf8_sanitize(struct buf *out, const unsigned char *in, size_t len)
 {
-	size_t i = 0;
+	size_t run = 0, i = 0; /* in[run..i) is valid and not copied yet */
 	while (i < len) {
-		size_t n = mime_utf8_seq_len(in + i, len - i);
-		if (n == 0) {
-			mime_append_replacement(out);
+		if (in[i] < 0x80) {
 			i++;
-		} else {
-			buf_append(out, in + i, n);
-			i += n;
+			continue;
 		}
+		size_t n = mime_utf8_seq_len(in + i, len - i);
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		buf_append(out, in + run, i - run);
+		mime_append_replacement(out);
+		run = ++i;
 	}
+	buf_append(out, in + run, i - run);
 }
 
 static bool mime_charset_is_utf8(const char *charset)

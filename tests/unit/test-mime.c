@@ -957,6 +957,25 @@ static void test_charset_conversion(void)
 		   b.len > 0);
 	TEST_CHECK(!mime_charset_to_utf8(&b, "latin1//IGNORE", (const unsigned char *)"x", 1));
 	TEST_CHECK_INT(b.len, 0);
+	/* UTF-8 passes as it is, each byte starting no valid sequence (RFC
+	 * 3629: truncated, overlong, surrogate, past U+10FFFF) as U+FFFD */
+	static const struct { const char *in, *out; } utf8[] = {
+		{ "", "" },
+		{ "ab\xc3\xa9" "cd x\xf0\x9f\x98\x80y", "ab\xc3\xa9" "cd x\xf0\x9f\x98\x80y" },
+		{ "\xff", "\xef\xbf\xbd" },
+		{ "a\xe2\x82", "a\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc0\xafz", "\xef\xbf\xbd\xef\xbf\xbdz" },
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf4\x90\x80\x80!", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!" },
+		{ "ok\x80\xc3\xa9\xc3", "ok\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd" },
+	};
+	for (size_t i = 0; i < sizeof(utf8) / sizeof(*utf8); i++) {
+		buf_reset(&b);
+		TEST_CHECK(mime_charset_to_utf8(&b, "UTF-8", (const unsigned char *)utf8[i].in,
+						strlen(utf8[i].in)));
+		TEST_CHECK_STR(buf_cstr(&b), utf8[i].out);
+	}
+	buf_reset(&b);
 	/* an invalid Shift_JIS sequence becomes U+FFFD and conversion goes on */
 	TEST_CHECK(mime_charset_to_utf8(&b, "Shift_JIS", (const unsigned char *)"a\x81\x20z", 4));
 	TEST_CHECK(strstr(buf_cstr(&b), "\xef\xbf\xbd") != NULL);
