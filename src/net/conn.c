@@ -193,6 +193,17 @@ void conn_resume_input(struct conn *c)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+size_t conn_read_bulk(struct conn *c, void *buf, size_t len)
+{
+	if (c->tls || c->closing || c->input_paused || evbuffer_get_length(conn_input(c)) != 0)
+		return 0;
+	ssize_t n = recv(bufferevent_getfd(c->bev), buf, len, MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	c->bytes_in += (uint64_t)n;
+	return (size_t)n;
+}
+
 void conn_set_read_timeout(struct conn *c, unsigned seconds)
 {
 	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
@@ -354,8 +365,12 @@ static void conn_end(struct conn *c)
 	if (c->tls && !c->close_notify_sent) {
 		c->close_notify_sent = true;
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-		if (ssl != NULL)
+		if (ssl != NULL && SSL_is_init_finished(ssl)) {
 			SSL_shutdown(ssl);
+			/* Its errors (a peer gone already) must not stay in
+			 * the thread's queue for the next connection's reads. */
+			ERR_clear_error();
+		}
 		if (conn_output_pending(c) > 0) {
 			conn_wait_underlying_flush(c);
 			return;
