@@ -149,6 +149,10 @@ static void ctl_gather_one(struct ctl_session *cs, void *arg)
 		ctl_session_row(&w->out, cs, time_wall_ms());
 		break;
 	case CTL_GATHER_KICK:
+		/* A session that has said goodbye already (its connection
+		 * reading the client's last bytes, conn_end) is not kicked. */
+		if (conn_is_closing(cs->conn))
+			break;
 		if ((g->session_id != NULL && strcmp(g->session_id, id) == 0) ||
 		    (g->user != NULL && cs->user != NULL && strcmp(g->user, cs->user) == 0)) {
 			buf_append_char(&w->out, 'D');

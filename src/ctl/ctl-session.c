@@ -24,8 +24,7 @@ void ctl_session_foreach(void (*fn)(struct ctl_session *cs, void *arg), void *ar
 	struct ctl_session *cs = ctl_session_list;
 	while (cs != NULL) {
 		struct ctl_session *next = cs->next;
-		if (!conn_is_closing(cs->conn))
-			fn(cs, arg);
+		fn(cs, arg);
 		cs = next;
 	}
 }

@@ -102,9 +102,7 @@ void ctl_session_command_done(struct ctl_session *cs, const char *tag, const cha
 /* Process-wide settings, before the workers start. slow_ms 0: no slow log. */
 void ctl_session_configure(unsigned slow_command_ms);
 
-/* Calls fn for each session record of the calling worker whose connection
- * is not already ending (a session that said BYE is over, even while its
- * socket lingers for the client's last bytes). fn may kick. */
+/* Calls fn for each session record of the calling worker. fn may kick. */
 void ctl_session_foreach(void (*fn)(struct ctl_session *cs, void *arg), void *arg);
 
 /* The client's name from "name/version" into out (at most size-1 bytes). */
