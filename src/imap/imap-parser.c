@@ -236,6 +236,11 @@ bool imap_parser_is_idle(const struct imap_parser *p)
 	return p->state == ST_TAG && p->tok.len == 0;
 }
 
+uint64_t imap_parser_literal_remaining(const struct imap_parser *p)
+{
+	return p->state == ST_LIT_DATA || p->state == ST_SKIP_LITERAL ? p->lit_remaining : 0;
+}
+
 const struct imap_command *imap_parser_get_command(const struct imap_parser *p)
 {
 	return p->result_pending && p->cmd.tag != NULL ? &p->cmd : NULL;

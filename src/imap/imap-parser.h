@@ -261,6 +261,9 @@ void imap_parser_get_error(const struct imap_parser *p,
 /* True when no part of a command (or of a skipped bad line) is pending,
  * i.e. the next byte starts a new command. */
 bool imap_parser_is_idle(const struct imap_parser *p);
+/* Bytes of the literal being read (or skipped) still to come; 0 outside
+ * literal data. */
+uint64_t imap_parser_literal_remaining(const struct imap_parser *p);
 /* Forgets the current command, any partial input, skip state and FATAL:
  * the next byte fed starts a new command (e.g. after STARTTLS). */
 void imap_parser_reset(struct imap_parser *p);

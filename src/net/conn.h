@@ -68,6 +68,14 @@ void conn_want_drain(struct conn *c);
 void conn_pause_input(struct conn *c);
 void conn_resume_input(struct conn *c);
 
+/* For bulk input (a large literal): reads up to len bytes straight from
+ * the socket into buf, bypassing the input buffer, which libevent fills at
+ * most 4 KB per wakeup. Only when nothing is buffered ahead of them, over
+ * plain TCP, with input not paused. Returns the bytes read; 0 when there
+ * is nothing to read now or it is not possible here: an end of file or an
+ * error is then reported by the normal path. */
+size_t conn_read_bulk(struct conn *c, void *buf, size_t len);
+
 /* Seconds without input before CONN_EVENT_TIMEOUT; 0 disables. */
 void conn_set_read_timeout(struct conn *c, unsigned seconds);
 

@@ -1,6 +1,7 @@
 """SELECT/EXAMINE, APPEND (MULTIAPPEND, APPENDUID), EXPUNGE, CLOSE, UNSELECT
 and CHECK, alone and with two sessions on one mailbox (RFC 2180)."""
 
+import random
 import re
 import time
 
@@ -122,6 +123,87 @@ def test_append_large_literal_streams_through_a_file(server):
     body = MSG + ("x" * 998 + "\r\n") * 2000  # ~2 MB
     untagged, tagged = append(c, "INBOX", msg=body)
     assert appenduid(tagged)[1] == "1"
+
+
+def _text_body(size, seed):
+    """A message of about size bytes of CRLF lines, different per seed."""
+    rng = random.Random(seed)
+    lines, n = [MSG], len(MSG)
+    while n < size:
+        line = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz.,;ÄÖÜéß0123456789")
+                       for _ in range(rng.randrange(1, 120))) + "\r\n"
+        lines.append(line)
+        n += len(line.encode())
+    return "".join(lines).encode()
+
+
+def _body_of(c, uid):
+    untagged, tagged = c.command(f"UID FETCH {uid} (BODY.PEEK[])")
+    assert " OK " in tagged, tagged
+    (line,) = untagged
+    return line.split("\r\n", 1)[1].encode("utf-8", "surrogateescape")[:-1]
+
+
+@pytest.mark.parametrize("size", [20 * 1024, 200 * 1024, 3 * 1024 * 1024])
+def test_large_literal_arrives_intact_with_a_command_behind_it(server, size):
+    # Large literals are read from the socket in big pieces: the bytes of
+    # the literal and the command pipelined right after it must both land.
+    c = server.login()
+    body = _text_body(size, size)
+    c.send(b"a1 APPEND INBOX {%d+}\r\n" % len(body) + body + b"\r\na2 NOOP\r\n")
+    _, tagged = c.read_until_tagged("a1")
+    assert " OK " in tagged, tagged
+    _, tagged = c.read_until_tagged("a2")
+    assert tagged == "a2 OK NOOP completed"
+    c.ok("SELECT INBOX")
+    assert _body_of(c, appenduid_of(c)) == body
+
+
+def appenduid_of(c):
+    untagged = c.ok("UID SEARCH ALL")
+    return untagged[0].split()[-1]
+
+
+def test_large_literal_sent_in_dribs_arrives_intact(server):
+    c = server.login()
+    body = _text_body(1024 * 1024, 7)
+    c.send(b"a1 APPEND INBOX {%d}\r\n" % len(body))
+    assert c.readline().startswith("+ ")
+    rng = random.Random(3)
+    i = 0
+    while i < len(body):
+        n = rng.choice((1, 7, 4096, 20000, 65536, 300000))
+        c.send(body[i:i + n])
+        i += n
+        if rng.random() < 0.2:
+            time.sleep(0.01)
+    c.send(b"\r\n")
+    _, tagged = c.read_until_tagged("a1")
+    assert " OK " in tagged, tagged
+    c.ok("SELECT INBOX")
+    assert _body_of(c, appenduid_of(c)) == body
+
+
+def test_nul_inside_a_large_literal_is_refused_and_skipped(server):
+    c = server.login()
+    body = bytearray(_text_body(1024 * 1024, 9))
+    body[600000] = 0
+    c.send(b"a1 APPEND INBOX {%d+}\r\n" % len(body) + bytes(body) + b"\r\na2 NOOP\r\n")
+    _, tagged = c.read_until_tagged("a1")
+    assert tagged.startswith("a1 BAD"), tagged
+    _, tagged = c.read_until_tagged("a2")
+    assert tagged == "a2 OK NOOP completed"
+    assert "* 0 EXISTS" in c.ok("SELECT INBOX")
+
+
+def test_large_literal_over_tls_arrives_intact(server):
+    c = server.login(tls=True)
+    body = _text_body(1024 * 1024, 11)
+    c.send(b"a1 APPEND INBOX {%d+}\r\n" % len(body) + body + b"\r\n")
+    _, tagged = c.read_until_tagged("a1")
+    assert " OK " in tagged, tagged
+    c.ok("SELECT INBOX")
+    assert _body_of(c, appenduid_of(c)) == body
 
 
 def test_expunge_sends_expunge_responses(server):
