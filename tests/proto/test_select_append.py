@@ -156,12 +156,17 @@ def test_large_literal_arrives_intact_with_a_command_behind_it(server, size):
     _, tagged = c.read_until_tagged("a2")
     assert tagged == "a2 OK NOOP completed"
     c.ok("SELECT INBOX")
-    assert _body_of(c, appenduid_of(c)) == body
+    uid = c.ok("UID SEARCH ALL")[0].split()[-1]
+    assert _body_of(c, uid) == body
 
 
-def appenduid_of(c):
-    untagged = c.ok("UID SEARCH ALL")
-    return untagged[0].split()[-1]
+def _stored_as_sent(c, tag, body):
+    """The APPEND tagged tag succeeded and INBOX's one message is body."""
+    _, tagged = c.read_until_tagged(tag)
+    assert " OK " in tagged, tagged
+    c.ok("SELECT INBOX")
+    uid = c.ok("UID SEARCH ALL")[0].split()[-1]
+    return _body_of(c, uid) == body
 
 
 def test_large_literal_sent_in_dribs_arrives_intact(server):
@@ -178,10 +183,7 @@ def test_large_literal_sent_in_dribs_arrives_intact(server):
         if rng.random() < 0.2:
             time.sleep(0.01)
     c.send(b"\r\n")
-    _, tagged = c.read_until_tagged("a1")
-    assert " OK " in tagged, tagged
-    c.ok("SELECT INBOX")
-    assert _body_of(c, appenduid_of(c)) == body
+    assert _stored_as_sent(c, "a1", body)
 
 
 def test_nul_inside_a_large_literal_is_refused_and_skipped(server):
@@ -200,10 +202,7 @@ def test_large_literal_over_tls_arrives_intact(server):
     c = server.login(tls=True)
     body = _text_body(1024 * 1024, 11)
     c.send(b"a1 APPEND INBOX {%d+}\r\n" % len(body) + body + b"\r\n")
-    _, tagged = c.read_until_tagged("a1")
-    assert " OK " in tagged, tagged
-    c.ok("SELECT INBOX")
-    assert _body_of(c, appenduid_of(c)) == body
+    assert _stored_as_sent(c, "a1", body)
 
 
 def test_expunge_sends_expunge_responses(server):
