@@ -28,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A trigram is at most three UTF-8 characters of four bytes. */
+/* A trigram is at most three UTF-8 characters of four bytes: its bytes
+ * and its length fit the sixteen bytes of a key. */
 #define TRIGRAM_KEY_BYTES 16
 /* The set of trigrams seen in one column starts this big and doubles;
  * past the last size, new trigrams are passed on unrecorded (repeats
@@ -52,7 +53,8 @@ struct trigram_key {
 };
 
 /* An open-addressing set of trigram keys; an all-zero slot is empty
- * (every key has its length in its last byte, so none is zero). */
+ * (every key has its length in its top byte, so none is zero), and the
+ * callback and context FTS5 gave, to pass first occurrences on to. */
 struct trigram_set {
 	struct trigram_key *slots;
 	uint32_t mask, used;
