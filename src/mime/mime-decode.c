@@ -212,11 +212,13 @@ static void mime_utf8_sanitize(struct buf *out, const unsigned char *in, size_t 
 			i += n;
 			continue;
 		}
-		buf_append(out, in + run, i - run);
+		if (i > run)
+			buf_append(out, in + run, i - run);
 		mime_append_replacement(out);
 		run = ++i;
 	}
-	buf_append(out, in + run, i - run);
+	if (i > run) /* in may be NULL when len is 0 */
+		buf_append(out, in + run, i - run);
 }
 
 static bool mime_charset_is_utf8(const char *charset)

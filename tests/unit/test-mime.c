@@ -976,6 +976,10 @@ static void test_charset_conversion(void)
 		TEST_CHECK_STR(buf_cstr(&b), utf8[i].out);
 	}
 	buf_reset(&b);
+	/* an empty part's text may come without a buffer */
+	TEST_CHECK(mime_charset_to_utf8(&b, "utf-8", NULL, 0));
+	TEST_CHECK_INT(b.len, 0);
+	buf_reset(&b);
 	/* an invalid Shift_JIS sequence becomes U+FFFD and conversion goes on */
 	TEST_CHECK(mime_charset_to_utf8(&b, "Shift_JIS", (const unsigned char *)"a\x81\x20z", 4));
 	TEST_CHECK(strstr(buf_cstr(&b), "\xef\xbf\xbd") != NULL);
