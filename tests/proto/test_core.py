@@ -413,10 +413,8 @@ def test_client_staying_after_logout_is_let_go(server):
 
 
 def test_logout_over_tls_ends_with_close_notify(server):
-    sock = socket.create_connection(("127.0.0.1", server.imaps_port), timeout=20)
-    c = Client(server, port=server.imap_port, greeting=False)
-    c.sock.close()
-    c.sock = _strict_tls(sock)
+    c = Client(server, port=server.imaps_port, greeting=False)
+    c.sock = _strict_tls(c.sock)
     assert c.readline().startswith("* OK")
     _logout(c)
     assert c.sock.recv(10) == b""
