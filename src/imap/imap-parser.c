@@ -1,4 +1,5 @@
 #include "imap/imap-parser.h"
+#include "imap/imap-chars.h"
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -7,12 +8,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
-
-/* Largest value of number64 (RFC 9051: "number64 = 1*DIGIT ; Unsigned
- * 63-bit integer"). */
-#define IMAP_NUMBER64_MAX 0x7fffffffffffffffULL
 
 /* Arena block size and the most buffer memory kept between commands: a
  * server holds one parser per connection, most of them idle. */
@@ -115,38 +111,10 @@ void imap_parser_limits_default(struct imap_parser_limits *limits_r)
 	limits_r->tag_length = IMAP_PARSER_DEFAULT_TAG_LENGTH;
 }
 
-/* CTL = %x00-1F / %x7F */
-static bool is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/* ATOM-CHAR = <any CHAR except atom-specials>
- * atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards /
- *                 quoted-specials / resp-specials */
-static bool is_atom_char(unsigned char c)
-{
-	if (c >= 0x80 || is_ctl(c))
-		return false;
-	return strchr("(){ %*\"\\]", c) == NULL;
-}
-
-/* ASTRING-CHAR = ATOM-CHAR / resp-specials */
-static bool is_astring_char(unsigned char c)
-{
-	return is_atom_char(c) || c == ']';
-}
-
-/* list-char = ATOM-CHAR / list-wildcards / resp-specials */
-static bool is_list_char(unsigned char c)
-{
-	return is_atom_char(c) || c == '%' || c == '*' || c == ']';
-}
-
 /* tag = 1*<any ASTRING-CHAR except "+"> */
 static bool is_tag_char(unsigned char c)
 {
-	return is_astring_char(c) && c != '+';
+	return imap_char_astring(c) && c != '+';
 }
 
 static void parser_clear_command(struct imap_parser *p)
@@ -537,7 +505,7 @@ static enum step parser_name_byte(struct imap_parser *p, unsigned char c)
 		p->state = ST_ARG_SEP;
 		return STEP_AGAIN;
 	}
-	if (!is_atom_char(c))
+	if (!imap_char_atom(c))
 		return parser_error(p, false, NULL,
 				    "Invalid character in command name");
 	if (p->tok.len >= IMAP_PARSER_NAME_MAX)
@@ -612,7 +580,7 @@ static enum step parser_arg_start_byte(struct imap_parser *p, unsigned char c)
 		p->state = ST_TILDE;
 		return STEP_OK;
 	}
-	if (is_ctl(c))
+	if (imap_char_ctl(c))
 		return parser_error(p, false, NULL, "Invalid character");
 	p->state = ST_ATOM;
 	p->in_bracket = p->bracket_quoted = p->bracket_escape = false;
@@ -659,7 +627,7 @@ static enum step parser_atom_byte(struct imap_parser *p, unsigned char c)
 					    "Literal inside [] not supported");
 		} else if (c == '\r' || c == '\n') {
 			return parser_error(p, false, NULL, "Missing ']'");
-		} else if (is_ctl(c)) {
+		} else if (imap_char_ctl(c)) {
 			return parser_error(p, false, NULL,
 					    "Invalid character in atom");
 		}
@@ -683,7 +651,7 @@ static enum step parser_atom_byte(struct imap_parser *p, unsigned char c)
 	case '{':
 		return parser_error(p, false, NULL, "Unexpected '{' in atom");
 	default:
-		if (is_ctl(c))
+		if (imap_char_ctl(c))
 			return parser_error(p, false, NULL,
 					    "Invalid character in atom");
 		break;
@@ -1062,183 +1030,4 @@ imap_parser_read_line(struct imap_parser *p, const unsigned char *data,
 		*line_len_r = p->line_len;
 	}
 	return ret;
-}
-
-/* ---- typed readers ---- */
-
-bool imap_arg_get_atom(const struct imap_arg *arg, const char **str_r)
-{
-	if (arg == NULL ||
-	    (arg->type != IMAP_ARG_ATOM && arg->type != IMAP_ARG_NIL))
-		return false;
-	*str_r = arg->data;
-	return true;
-}
-
-bool imap_arg_atom_equals(const struct imap_arg *arg, const char *str)
-{
-	const char *atom;
-	return imap_arg_get_atom(arg, &atom) && strcasecmp(atom, str) == 0;
-}
-
-/* string = quoted / literal */
-bool imap_arg_get_string(const struct imap_arg *arg, const char **data_r,
-			 size_t *len_r)
-{
-	if (arg == NULL)
-		return false;
-	if (arg->type != IMAP_ARG_STRING &&
-	    (arg->type != IMAP_ARG_LITERAL || arg->literal8))
-		return false;
-	*data_r = arg->data;
-	*len_r = arg->len;
-	return true;
-}
-
-static bool atom_all(const struct imap_arg *arg, bool (*ok)(unsigned char))
-{
-	if (arg->len == 0)
-		return false;
-	for (size_t i = 0; i < arg->len; i++) {
-		if (!ok((unsigned char)arg->data[i]))
-			return false;
-	}
-	return true;
-}
-
-/* astring = 1*ASTRING-CHAR / string */
-bool imap_arg_get_astring(const struct imap_arg *arg, const char **data_r,
-			  size_t *len_r)
-{
-	if (arg != NULL &&
-	    (arg->type == IMAP_ARG_ATOM || arg->type == IMAP_ARG_NIL)) {
-		if (!atom_all(arg, is_astring_char))
-			return false;
-		*data_r = arg->data;
-		*len_r = arg->len;
-		return true;
-	}
-	return imap_arg_get_string(arg, data_r, len_r);
-}
-
-/* nstring = string / nil */
-bool imap_arg_get_nstring(const struct imap_arg *arg, const char **data_r,
-			  size_t *len_r)
-{
-	if (arg != NULL && arg->type == IMAP_ARG_NIL) {
-		*data_r = NULL;
-		*len_r = 0;
-		return true;
-	}
-	return imap_arg_get_string(arg, data_r, len_r);
-}
-
-/* list-mailbox = 1*list-char / string */
-bool imap_arg_get_list_mailbox(const struct imap_arg *arg,
-			       const char **data_r, size_t *len_r)
-{
-	if (arg != NULL &&
-	    (arg->type == IMAP_ARG_ATOM || arg->type == IMAP_ARG_NIL)) {
-		if (!atom_all(arg, is_list_char))
-			return false;
-		*data_r = arg->data;
-		*len_r = arg->len;
-		return true;
-	}
-	return imap_arg_get_string(arg, data_r, len_r);
-}
-
-bool imap_arg_get_list(const struct imap_arg *arg,
-		       const struct imap_arg **list_r, size_t *count_r)
-{
-	if (arg == NULL || arg->type != IMAP_ARG_LIST)
-		return false;
-	*list_r = arg->list;
-	*count_r = arg->list_count;
-	return true;
-}
-
-bool imap_arg_get_literal(const struct imap_arg *arg, const char **data_r,
-			  size_t *len_r)
-{
-	if (arg == NULL || arg->type != IMAP_ARG_LITERAL)
-		return false;
-	*data_r = arg->data;
-	*len_r = arg->len;
-	return true;
-}
-
-bool imap_arg_get_literal_file(const struct imap_arg *arg, int *fd_r,
-			       uint64_t *size_r)
-{
-	if (arg == NULL || arg->type != IMAP_ARG_LITERAL_FILE)
-		return false;
-	*fd_r = arg->fd;
-	*size_r = arg->size;
-	return true;
-}
-
-/* number = 1*DIGIT, limited to max */
-static bool arg_get_digits(const struct imap_arg *arg, uint64_t max,
-			   uint64_t *num_r)
-{
-	if (arg == NULL || arg->type != IMAP_ARG_ATOM || arg->len == 0)
-		return false;
-	uint64_t n = 0;
-	for (size_t i = 0; i < arg->len; i++) {
-		char c = arg->data[i];
-		if (c < '0' || c > '9')
-			return false;
-		unsigned d = (unsigned)(c - '0');
-		if (n > (max - d) / 10)
-			return false;
-		n = n * 10 + d;
-	}
-	*num_r = n;
-	return true;
-}
-
-/* number = 1*DIGIT ; Unsigned 32-bit integer */
-bool imap_arg_get_number(const struct imap_arg *arg, uint32_t *num_r)
-{
-	uint64_t n;
-	if (!arg_get_digits(arg, UINT32_MAX, &n))
-		return false;
-	*num_r = (uint32_t)n;
-	return true;
-}
-
-/* number64 = 1*DIGIT ; Unsigned 63-bit integer */
-bool imap_arg_get_number64(const struct imap_arg *arg, uint64_t *num_r)
-{
-	return arg_get_digits(arg, IMAP_NUMBER64_MAX, num_r);
-}
-
-/* nz-number = digit-nz *DIGIT ; Non-zero unsigned 32-bit integer */
-bool imap_arg_get_nz_number(const struct imap_arg *arg, uint32_t *num_r)
-{
-	uint64_t n;
-	if (!arg_get_digits(arg, UINT32_MAX, &n) || arg->data[0] == '0')
-		return false;
-	*num_r = (uint32_t)n;
-	return true;
-}
-
-const char *imap_arg_type_name(enum imap_arg_type type)
-{
-	switch (type) {
-	case IMAP_ARG_ATOM:
-		return "ATOM";
-	case IMAP_ARG_NIL:
-		return "NIL";
-	case IMAP_ARG_STRING:
-		return "STRING";
-	case IMAP_ARG_LITERAL:
-		return "LITERAL";
-	case IMAP_ARG_LITERAL_FILE:
-		return "LITERAL_FILE";
-	case IMAP_ARG_LIST:
-		return "LIST";
-	}
-	return "UNKNOWN";
 }
