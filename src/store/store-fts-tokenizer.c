@@ -31,7 +31,8 @@
 /* A trigram is at most three UTF-8 characters of four bytes: its bytes
  * and its length fit the sixteen bytes of a key. */
 #define TRIGRAM_KEY_BYTES 16
-/* The set of trigrams seen in one column starts this big and doubles;
+/* The set of trigrams seen in one column starts at most this big (less
+ * for a short text) and doubles;
  * past the last size, new trigrams are passed on unrecorded (repeats
  * then cost FTS5 its usual work, but memory stays bounded). */
 #define TRIGRAM_SET_FIRST_SLOTS 4096u
@@ -171,10 +172,15 @@ static int trigram_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char
 {
 	struct trigram_tokenizer *t = (struct trigram_tokenizer *)tok;
 	const fts5_tokenizer *base = &t->wrapper->base;
+	/* A text of len bytes has fewer than len trigrams: a short one (a
+	 * header column) gets a set its size, not the first full size. */
+	uint32_t slots = 16;
+	while (slots < TRIGRAM_SET_FIRST_SLOTS && slots < (uint32_t)len * 2)
+		slots *= 2;
 	struct trigram_set s = {
 		.slots = (flags & FTS5_TOKENIZE_DOCUMENT) ?
-			calloc(TRIGRAM_SET_FIRST_SLOTS, sizeof(struct trigram_key)) : NULL,
-		.mask = TRIGRAM_SET_FIRST_SLOTS - 1,
+			calloc(slots, sizeof(struct trigram_key)) : NULL,
+		.mask = slots - 1,
 		.fts_ctx = ctx,
 		.fts_token = token,
 	};
