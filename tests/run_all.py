@@ -56,7 +56,8 @@ def run_pytest(build, label, env, paths):
     if r.returncode not in (0, 5) and failed == 0:
         failed = 1
     if failed:
-        sys.stdout.write(r.stdout[-20000:] + r.stderr[-4000:])
+        # Long enough for a hung server's stacks of every thread (conftest).
+        sys.stdout.write(r.stdout[-100000:] + r.stderr[-4000:])
     record(f"{label} protocol", passed, failed)
 
 
