@@ -24,9 +24,6 @@
 
 #define STORE_BLOB_OUT_SIZE 65536
 
-/* Subdirectories of tmp/ new files are spread over (store_tmp_create). */
-#define STORE_TMP_SPREAD 16
-
 struct store_blob_writer {
 	int fd;
 	char *tmp_path;
@@ -108,8 +105,10 @@ static void store_blob_writer_free(struct store_blob_writer *w, bool unlink_tmp)
  * journal skips every inode freed in the last minutes when it looks for a
  * free one: with every message created (and, expunged, freed) through one
  * directory, that skipping was 40 % of the blob threads' time under steady
- * APPEND and EXPUNGE. Spread, each group skips a sixteenth. Elsewhere the
- * flag is not supported and the split changes nothing. */
+ * APPEND and EXPUNGE. Spread, each group skips a 256th: with sixteen
+ * directories the skipping still cost 4 % of the server's CPU under the
+ * mixed benchmark, with 256 it costs 1 % (docs/benchmarks.md). Elsewhere
+ * the flag is not supported and the split changes nothing. */
 static bool store_tmp_make_dirs(const char *data_dir, unsigned n, const char **error_r)
 {
 	char path[4096];

@@ -287,6 +287,10 @@ enum store_error store_import_record(struct store_user *u, const char *key,
 
 /* ---- Blobs (store-blob.c) ---- */
 
+/* New files in tmp/ are spread over this many subdirectories, taken in
+ * turn (store-blob.c says why). */
+#define STORE_TMP_SPREAD 256
+
 /* users/<h>/<user>/blobs/<xx>/<hash> (heap). */
 char *store_blob_path(const struct store_user *u, const char *hash);
 /* Inside the write transaction that will reference it: makes the blob

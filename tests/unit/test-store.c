@@ -418,7 +418,7 @@ static void test_blob_writer_limits_and_abort(void)
 	store_blob_free(&second);
 	TEST_CHECK_INT(tmp_file_count(), 0);
 	TEST_CHECK_INT(rmdir(first_dir), 0);
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < STORE_TMP_SPREAD; i++) {
 		struct store_blob *again = blob_make("again\r\n");
 		TEST_CHECK(again != NULL);
 		store_blob_free(&again);
