@@ -84,12 +84,29 @@ static unsigned conn_sock_local_port(int fd)
 	return 0;
 }
 
+/* Plain TCP output is not handed to libevent's writing, which registers
+ * for writability (an epoll_ctl) on every answer, waits a turn of the loop
+ * for it, writes, and unregisters (another epoll_ctl). A connection's
+ * writes are instead collected during the loop's turn and written to the
+ * socket at its end, once; only what the socket does not take waits for
+ * writability through libevent as before. TLS connections keep libevent's
+ * writing (the TLS layer owns the socket). */
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg);
+
+static bool conn_writes_direct(const struct conn *c)
+{
+	return !c->tls && c->flush_event != NULL;
+}
+
 static void conn_setup_bev(struct conn *c)
 {
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_LOW_WATER, 0);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIGH_WATER);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* (A bufferevent starts with writing enabled.) */
+	if (conn_writes_direct(c))
+		bufferevent_disable(c->bev, EV_WRITE);
 }
 
 struct conn *conn_new(struct worker *w, const struct conn_protocol *proto, int fd,
@@ -119,6 +136,11 @@ struct conn *conn_new(struct worker *w, const struct conn_protocol *proto, int f
 		c->tls = true;
 	} else {
 		c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->flush_event = event_new(w->base, -1, 0, conn_flush_cb, c);
+		if (c->flush_event == NULL && c->bev != NULL) {
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
 	}
 	if (c->bev == NULL) {
 		free(c);
@@ -133,12 +155,21 @@ struct evbuffer *conn_input(struct conn *c)
 	return bufferevent_get_input(c->bev);
 }
 
+static void conn_schedule_flush(struct conn *c)
+{
+	if (!conn_writes_direct(c) || c->flush_scheduled)
+		return;
+	c->flush_scheduled = true;
+	event_active(c->flush_event, EV_WRITE, 0);
+}
+
 void conn_write(struct conn *c, const void *data, size_t len)
 {
 	if (c->closing && !c->close_after_flush)
 		return;
 	bufferevent_write(c->bev, data, len);
 	c->bytes_out += len;
+	conn_schedule_flush(c);
 }
 
 void conn_write_reference(struct conn *c, const void *data, size_t len,
@@ -150,6 +181,7 @@ void conn_write_reference(struct conn *c, const void *data, size_t len,
 		return;
 	}
 	c->bytes_out += len;
+	conn_schedule_flush(c);
 }
 
 void conn_write_str(struct conn *c, const char *s)
@@ -230,6 +262,9 @@ bool conn_start_tls(struct conn *c)
 		SSL_free(ssl);
 		return false;
 	}
+	/* From here the TLS layer writes through the socket bufferevent with
+	 * libevent's writing; that also sends the plain answer still queued. */
+	bufferevent_enable(c->bev, EV_WRITE);
 	/* The filter stops encrypting while the socket layer holds this much,
 	 * so backpressure reaches the protocol. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, CONN_HIGH_WATER);
@@ -407,6 +442,8 @@ void conn_destroy(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->conn_count--;
+	if (c->flush_event != NULL)
+		event_free(c->flush_event);
 	if (c->flush_timer != NULL)
 		event_free(c->flush_timer);
 	if (c->linger_event != NULL)
@@ -432,10 +469,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		c->input_seen = evbuffer_get_length(conn_input(c));
 }
 
-static void conn_write_cb(struct bufferevent *bev, void *arg)
+/* The output has fallen to the low-water mark: a connection closing
+ * after its last answer ends, a long answer produces more. */
+static void conn_output_drained(struct conn *c)
 {
-	struct conn *c = arg;
-	(void)bev;
 	if (c->close_after_flush) {
 		if (conn_output_pending(c) == 0)
 			conn_end(c);
@@ -448,6 +485,51 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		if (c->proto->on_drain != NULL)
 			c->proto->on_drain(c, c->ctx);
 	}
+}
+
+/* libevent wrote what a direct write left (or a TLS layer's output). Once
+ * everything has left, plain TCP goes back to writing directly. */
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	conn_output_drained(c);
+	if (conn_writes_direct(c) && !c->free_scheduled && c->linger_event == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/* Writes the turn's output to the socket. What the socket does not take,
+ * and a write error, are left to libevent's writing, which reports the
+ * error through conn_event_cb as before. So is a long answer produced in
+ * steps (want_drain): each step then waits for writability, a turn of
+ * the loop in which the worker's other connections are served too. */
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	c->flush_scheduled = false;
+	if (!conn_writes_direct(c) || c->free_scheduled || c->linger_event != NULL ||
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->want_drain) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent keeps its output's front frozen but for
+		 * its own writes; this is one of them. */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out) > 0) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	conn_output_drained(c);
 }
 
 static void conn_log_tls_error(struct conn *c)

@@ -42,6 +42,10 @@ struct conn {
 	/* After STARTTLS, bev is a TLS filter over this socket bufferevent,
 	 * which holds encrypted bytes not yet written. */
 	struct bufferevent *underlying;
+	/* Plain TCP: output is written at the end of the loop's turn by this
+	 * event, straight to the socket (conn_flush_cb in conn.c). */
+	struct event *flush_event;
+	bool flush_scheduled;
 	struct event *flush_timer;    /* close_after_flush over STARTTLS */
 	unsigned flush_polls;
 	struct event *linger_event;   /* reading the client's last bytes */

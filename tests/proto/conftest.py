@@ -173,11 +173,21 @@ class Client:
     """A raw IMAP client: sends exactly what the test says and returns the
     lines the server answered, so tests can assert exact responses."""
 
-    def __init__(self, server, tls=False, greeting=True, port=None):
+    def __init__(self, server, tls=False, greeting=True, port=None, rcvbuf=None):
         self.server = server
         if port is None:
             port = server.imaps_port if tls else server.imap_port
-        sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        if rcvbuf is None:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        else:
+            # A small receive window and segments, announced in the
+            # handshake: the server's socket then takes little output
+            # ahead of what the client reads.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+            sock.settimeout(20)
+            sock.connect(("127.0.0.1", port))
         if tls:
             sock = self.tls_context().wrap_socket(sock, server_hostname="localhost")
         self.sock = sock

@@ -2,9 +2,11 @@
 BINARY, macros, errors, and memory staying flat on big bodies."""
 
 import re
+import time
 
 import pytest
 
+from conftest import Client
 from test_select_append import append
 
 PLAIN = ("From: Alice <alice@example.org>\r\n"
@@ -180,6 +182,30 @@ def test_big_body_fetch_streams(server):
     c.ok("SELECT INBOX")
     line = fetch1(c, "FETCH 1 BODY.PEEK[]")
     assert line == f"* 1 FETCH (BODY[] {{{len(big)}}}\r\n{big})"
+
+
+def test_a_client_that_reads_late_gets_every_answer_in_order(server):
+    """Answers are written straight to the socket; what the socket does not
+    take waits until the client reads. A client that pipelines two
+    commands behind a FETCH of 200 KB (less than the server buffers before
+    it waits for the client, more than the socket takes from a client with
+    a small window and segments) and reads only a second later gets the
+    whole body and then the other answers in order, and a command sent
+    after that is answered as usual."""
+    big = PLAIN + ("z" * 998 + "\r\n") * 200
+    append(server.login(), "INBOX", msg=big)
+    c = Client(server, rcvbuf=4096)
+    c.ok("LOGIN demo demo")
+    c.ok("SELECT INBOX")
+    c.send("b1 FETCH 1 BODY.PEEK[]\r\nb2 NOOP\r\nb3 FETCH 1 (RFC822.SIZE)\r\n")
+    time.sleep(1)
+    untagged, tagged = c.read_until_tagged("b1")
+    assert untagged == [f"* 1 FETCH (BODY[] {{{len(big)}}}\r\n{big})"]
+    assert tagged == "b1 OK FETCH completed"
+    assert c.read_until_tagged("b2") == ([], "b2 OK NOOP completed")
+    assert c.read_until_tagged("b3") == ([f"* 1 FETCH (RFC822.SIZE {len(big)})"],
+                                         "b3 OK FETCH completed")
+    assert c.command("NOOP")[1].endswith(" OK NOOP completed")
 
 
 def test_another_session_flag_change_shows_in_fetch(server):
