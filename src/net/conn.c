@@ -207,10 +207,17 @@ void conn_want_drain(struct conn *c)
 	c->want_drain = true;
 }
 
+/* Pausing does not stop reading from the socket: turning reading off and
+ * on again costs two epoll_ctl for every command that waits (for its
+ * commit to be durable, say), the commonest case. What arrives meanwhile
+ * waits in the input buffer, which libevent stops filling at
+ * CONN_INPUT_HIGH_WATER, and is handed to the protocol once resumed; so
+ * is the client's end of the stream (eof_pending), so that a client that
+ * sends its commands and closes its side gets every answer, as when
+ * reading was off. */
 void conn_pause_input(struct conn *c)
 {
 	c->input_paused = true;
-	bufferevent_disable(c->bev, EV_READ);
 }
 
 void conn_resume_input(struct conn *c)
@@ -218,10 +225,11 @@ void conn_resume_input(struct conn *c)
 	if (c->closing)
 		return;
 	c->input_paused = false;
-	bufferevent_enable(c->bev, EV_READ);
+	if (!c->eof_pending)
+		bufferevent_enable(c->bev, EV_READ); /* (after a STARTTLS, say) */
 	/* Input that arrived while paused is waiting in the buffer already:
 	 * no new read event will come for it. */
-	if (evbuffer_get_length(conn_input(c)) > 0)
+	if (evbuffer_get_length(conn_input(c)) > 0 || c->eof_pending)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -272,8 +280,6 @@ bool conn_start_tls(struct conn *c)
 	c->bev = tls;
 	c->tls = true;
 	conn_setup_bev(c);
-	if (c->input_paused)
-		bufferevent_disable(c->bev, EV_READ);
 	return true;
 }
 
@@ -455,6 +461,8 @@ void conn_destroy(struct conn *c)
 	server_conn_closed(w);
 }
 
+static void conn_event_deliver(struct conn *c, enum conn_event ev);
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -464,9 +472,17 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	size_t len = evbuffer_get_length(conn_input(c));
 	if (len > c->input_seen)
 		c->bytes_in += len - c->input_seen;
+	c->input_seen = len;
+	if (c->input_paused)
+		return;
 	c->proto->on_input(c, c->ctx);
-	if (!c->free_scheduled)
-		c->input_seen = evbuffer_get_length(conn_input(c));
+	if (c->free_scheduled)
+		return;
+	c->input_seen = evbuffer_get_length(conn_input(c));
+	if (c->eof_pending && !c->input_paused && !c->closing) {
+		c->eof_pending = false;
+		conn_event_deliver(c, CONN_EVENT_EOF);
+	}
 }
 
 /* The output has fallen to the low-water mark: a connection closing
@@ -566,6 +582,21 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_log_tls_error(c);
 		ev = CONN_EVENT_ERROR;
 	}
+	/* While paused (conn_pause_input): the client's end of the stream
+	 * waits behind its input, and no input is no idleness, since a
+	 * command is running. */
+	if (c->input_paused && !c->closing && ev != CONN_EVENT_ERROR) {
+		if (ev == CONN_EVENT_EOF)
+			c->eof_pending = true;
+		else
+			bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
+	conn_event_deliver(c, ev);
+}
+
+static void conn_event_deliver(struct conn *c, enum conn_event ev)
+{
 	if (c->close_after_flush) {
 		conn_close(c);
 		return;

@@ -59,6 +59,7 @@ struct conn {
 	bool tls, loopback;
 	bool closing, close_after_flush, want_drain, shutdown_notified;
 	bool free_scheduled, input_paused, close_notify_sent;
+	bool eof_pending;             /* the client closed while input was paused */
 	uint64_t bytes_in, bytes_out, started_ms;
 	size_t input_seen;            /* input length after the last on_input */
 };

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import Client
+from test_select_append import append
 
 
 def caps_of(line):
@@ -47,6 +48,25 @@ def test_noop_and_logout(server):
     assert untagged == ["* BYE Logging out"]
     assert tagged.endswith(" OK LOGOUT completed")
     assert c.sock.recv(10) == b""
+
+
+def test_commands_sent_before_the_client_closes_its_side_are_all_answered(server):
+    """A client may send its last commands and close its side at once
+    (a script piping into a socket). A STORE waits for its commit to be
+    durable while the end of the stream arrives behind the commands queued
+    after it; every one of them is still answered, in order, and then the
+    server closes."""
+    c = server.login()
+    append(c, "INBOX")
+    c.ok("SELECT INBOX")
+    c.send("b1 STORE 1 +FLAGS (\\Flagged)\r\nb2 NOOP\r\nb3 FETCH 1 (FLAGS)\r\n")
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.read_until_tagged("b1") == (["* 1 FETCH (FLAGS (\\Flagged \\Recent))"],
+                                         "b1 OK STORE completed")
+    assert c.read_until_tagged("b2") == ([], "b2 OK NOOP completed")
+    assert c.read_until_tagged("b3") == (["* 1 FETCH (FLAGS (\\Flagged \\Recent))"],
+                                         "b3 OK FETCH completed")
+    assert c.buf == b"" and c.sock.recv(100) == b""
 
 
 def test_command_names_are_case_insensitive(server):
