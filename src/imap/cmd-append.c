@@ -264,7 +264,7 @@ static enum imap_cmd_result append_store(struct imap_cmd *cmd, const struct imap
 	struct append_pending *p = arena_zalloc(cmd->arena, sizeof(*p));
 	*p = (struct append_pending){ .mb = *target, .mailbox_id = st.id, .msgs = msgs,
 				      .count = count };
-	struct imap_blob_job *job = imap_blob_job_new(cmd, count, store_user_blobs_dir(u));
+	struct imap_blob_job *job = imap_blob_job_new(cmd, count, u);
 	for (size_t i = 0; i < count; i++) {
 		/* RFC 4314 §4: flags without their right are dropped. */
 		imap_flags_filter(&msgs[i].flags, target->rights);

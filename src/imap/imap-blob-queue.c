@@ -37,6 +37,7 @@ struct imap_blob_job {
 	imap_blob_done_fn *done;
 	void *ctx;
 	char *data_dir;
+	char *owner;               /* whose blobs/ the bodies go to */
 	char *blobs_dir;
 	uint64_t max_size;
 	size_t count;
@@ -59,14 +60,15 @@ void imap_blob_queue_deinit(void)
 }
 
 struct imap_blob_job *imap_blob_job_new(struct imap_cmd *cmd, size_t count,
-					const char *blobs_dir)
+					const struct store_user *owner)
 {
 	const struct petrel_config *cfg = cmd->session->cfg;
 	struct imap_blob_job *job = xcalloc(1, sizeof(*job));
 	job->cmd = cmd;
 	job->worker = conn_worker(cmd->session->conn);
 	job->data_dir = xstrdup(cfg->data_dir);
-	job->blobs_dir = xstrdup(blobs_dir);
+	job->owner = xstrdup(store_user_name(owner));
+	job->blobs_dir = xstrdup(store_user_blobs_dir(owner));
 	job->max_size = cfg->append_size;
 	job->count = count;
 	job->inputs = xcalloc(count ? count : 1, sizeof(*job->inputs));
@@ -90,8 +92,31 @@ void imap_blob_job_set(struct imap_blob_job *job, size_t i, const unsigned char 
 	in->data = in->copy;
 }
 
+/* On a pool thread, for a job whose session went before the bodies were
+ * stored: the bodies it linked into blobs/ are released (the check that no
+ * message uses one, and a concurrent append of the same body, are
+ * store_blobs_release's business), instead of waiting for the start-up
+ * sweep of orphans. */
+static void imap_blob_job_release_abandoned(struct imap_blob_job *job)
+{
+	const char **hashes = xcalloc(job->count ? job->count : 1, sizeof(*hashes));
+	size_t n = 0;
+	for (size_t i = 0; i < job->count; i++)
+		if (job->parts[i].blob != NULL)
+			hashes[n++] = store_blob_hash(job->parts[i].blob);
+	struct store_user *u = NULL;
+	const char *error;
+	if (n > 0 && store_user_open(job->data_dir, job->owner, &u, &error) == STORE_OK) {
+		store_blobs_release(u, hashes, n);
+		store_user_close(&u);
+	}
+	free(hashes);
+}
+
 static void imap_blob_job_free(struct imap_blob_job *job)
 {
+	if (atomic_load(&job->abandoned))
+		imap_blob_job_release_abandoned(job);
 	for (size_t i = 0; i < job->count; i++) {
 		store_blob_free(&job->parts[i].blob);
 		free(job->inputs[i].copy);
@@ -102,6 +127,7 @@ static void imap_blob_job_free(struct imap_blob_job *job)
 	free(job->parts);
 	arena_destroy(&job->arena);
 	free(job->data_dir);
+	free(job->owner);
 	free(job->blobs_dir);
 	free(job->error);
 	free(job);
@@ -167,9 +193,8 @@ static void imap_blob_job_run(void *arg)
 		worker_post(job->worker, imap_blob_job_returned, job);
 }
 
-/* The session goes while the bodies are written: they are finished and
- * dropped; a body already linked into blobs/ is left to the orphan
- * sweep. */
+/* The session goes while the bodies are written: they are finished, and
+ * those linked into blobs/ released (imap_blob_job_release_abandoned). */
 static void imap_blob_job_abort(struct imap_cmd *cmd)
 {
 	struct imap_blob_job *job = cmd->ctx;

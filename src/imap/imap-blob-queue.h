@@ -28,7 +28,8 @@ struct imap_blob_job;
 /* done runs on the command's worker with the parts filled, or with err
  * set (error: the text for the answer; parts before the failing one are
  * filled and linked); it answers the command, and the job is freed after
- * it returns. When the session has gone meanwhile done is not called. */
+ * it returns. When the session has gone meanwhile done is not called, and
+ * the bodies the job linked go again (unless a message uses them). */
 typedef void imap_blob_done_fn(struct imap_cmd *cmd, const struct imap_blob_part *parts,
 			       size_t count, enum store_error err, const char *error,
 			       void *ctx);
@@ -36,9 +37,10 @@ typedef void imap_blob_done_fn(struct imap_cmd *cmd, const struct imap_blob_part
 void imap_blob_queue_init(void);
 void imap_blob_queue_deinit(void);
 
-/* A job for count bodies, to be linked into blobs_dir (copied). */
+/* A job for count bodies, to be linked into the blobs/ of owner's store
+ * (the name and directory are copied from it). */
 struct imap_blob_job *imap_blob_job_new(struct imap_cmd *cmd, size_t count,
-					const char *blobs_dir);
+					const struct store_user *owner);
 /* Body i: len bytes, copied (the command's literal may go before the job
  * ends); map, when not NULL, is an mmap of len bytes that the job takes
  * over instead (and unmaps). */

@@ -3,6 +3,8 @@ and CHECK, alone and with two sessions on one mailbox (RFC 2180)."""
 
 import random
 import re
+import socket
+import struct
 import time
 
 import pytest
@@ -203,6 +205,32 @@ def test_large_literal_over_tls_arrives_intact(server):
     body = _text_body(1024 * 1024, 11)
     c.send(b"a1 APPEND INBOX {%d+}\r\n" % len(body) + body + b"\r\n")
     assert _stored_as_sent(c, "a1", body)
+
+
+def test_a_reset_during_append_leaves_no_body_that_no_message_uses(server):
+    """A client that resets its connection while its APPEND's body is being
+    written and linked into place: either the message is stored (the reset
+    came too late) or its body file goes again at once, not at the next
+    start of the server. The resets are spread over the few milliseconds
+    the body takes."""
+    body = ("x" * 998 + "\r\n") * 2000
+    for i, delay in enumerate([0, 0.002, 0.004, 0.006, 0.008, 0.012, 0.016, 0.025]):
+        c = server.login()
+        data = (MSG.replace("Subject: Hello", f"Subject: Reset {i}") + body).encode()
+        c.send(f"r APPEND INBOX {{{len(data)}+}}\r\n".encode() + data + b"\r\n")
+        time.sleep(delay)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+    watcher = server.login()
+    blobs = [p for p in (server.data_dir / "users").glob("*/demo/blobs/*/*") if p.is_file()]
+    deadline = time.time() + 10
+    while True:
+        stored = int(re.search(r"MESSAGES (\d+)", watcher.ok("STATUS INBOX (MESSAGES)")[0])[1])
+        blobs = [p for p in (server.data_dir / "users").glob("*/demo/blobs/*/*") if p.is_file()]
+        if len(blobs) == stored or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(blobs) == stored
 
 
 def test_expunge_sends_expunge_responses(server):
