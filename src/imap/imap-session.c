@@ -658,12 +658,7 @@ static void imap_session_on_event(struct conn *c, void *ctx, enum conn_event ev)
 		imap_session_bye(s, "Autologout; idle for too long");
 		return;
 	}
-	/* The client closed its side; it may still read what it was
-	 * answered (commands it sent before closing). */
-	if (ev == CONN_EVENT_EOF)
-		conn_close_after_flush(c);
-	else
-		conn_close(c);
+	conn_close(c);
 }
 
 static void imap_session_on_shutdown(struct conn *c, void *ctx)

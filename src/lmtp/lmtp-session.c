@@ -167,12 +167,7 @@ static void lmtp_session_on_event(struct conn *c, void *ctx, enum conn_event ev)
 		lmtp_session_goodbye(ctx, "4.4.2", "Timeout, closing connection");
 		return;
 	}
-	/* The client closed its side; it may still read what it was
-	 * answered (commands it sent before closing). */
-	if (ev == CONN_EVENT_EOF)
-		conn_close_after_flush(c);
-	else
-		conn_close(c);
+	conn_close(c);
 }
 
 static void lmtp_session_on_shutdown(struct conn *c, void *ctx)

@@ -461,7 +461,7 @@ void conn_destroy(struct conn *c)
 	server_conn_closed(w);
 }
 
-static void conn_event_deliver(struct conn *c, enum conn_event ev);
+static void conn_end_of_input(struct conn *c);
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -481,7 +481,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	c->input_seen = evbuffer_get_length(conn_input(c));
 	if (c->eof_pending && !c->input_paused && !c->closing) {
 		c->eof_pending = false;
-		conn_event_deliver(c, CONN_EVENT_EOF);
+		conn_end_of_input(c);
 	}
 }
 
@@ -572,36 +572,42 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->free_scheduled)
 		return;
-	enum conn_event ev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		ev = CONN_EVENT_TIMEOUT;
-	} else if (what & BEV_EVENT_EOF) {
-		ev = CONN_EVENT_EOF;
-	} else {
-		if (c->tls)
-			conn_log_tls_error(c);
-		ev = CONN_EVENT_ERROR;
-	}
-	/* While paused (conn_pause_input): the client's end of the stream
-	 * waits behind its input, and no input is no idleness, since a
-	 * command is running. */
-	if (c->input_paused && !c->closing && ev != CONN_EVENT_ERROR) {
-		if (ev == CONN_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_TIMEOUT)) {
+		/* While paused (conn_pause_input), it waits behind the input. */
+		if (c->input_paused && !c->closing)
 			c->eof_pending = true;
 		else
-			bufferevent_enable(c->bev, EV_READ);
+			conn_end_of_input(c);
 		return;
 	}
-	conn_event_deliver(c, ev);
-}
-
-static void conn_event_deliver(struct conn *c, enum conn_event ev)
-{
+	enum conn_event ev = CONN_EVENT_ERROR;
+	if (what & BEV_EVENT_TIMEOUT) {
+		ev = CONN_EVENT_TIMEOUT;
+		/* No input while a command runs is not idleness. */
+		if (c->input_paused && !c->closing) {
+			bufferevent_enable(c->bev, EV_READ);
+			return;
+		}
+	} else if (c->tls) {
+		conn_log_tls_error(c);
+	}
 	if (c->close_after_flush) {
 		conn_close(c);
 		return;
 	}
 	c->proto->on_event(c, c->ctx, ev);
+}
+
+/* The client closed its side, and everything it sent before has been
+ * handed to the protocol: what it was answered still goes out (it may be
+ * reading yet: a script that sends its commands and shuts down its
+ * sending side), then the connection closes. */
+static void conn_end_of_input(struct conn *c)
+{
+	if (c->close_after_flush)
+		conn_close(c);
+	else
+		conn_close_after_flush(c);
 }
 
 const char *conn_id(const struct conn *c) { return c->id; }

@@ -16,8 +16,10 @@ struct evbuffer;
 struct conn;
 struct worker;
 
+/* The peer's end of the stream is not an event for the protocol: the
+ * connection hands over what came before it, sends what was answered and
+ * closes (conn_end_of_input). */
 enum conn_event {
-	CONN_EVENT_EOF,      /* the peer closed */
 	CONN_EVENT_ERROR,    /* socket or TLS error */
 	CONN_EVENT_TIMEOUT,  /* no input within the read timeout */
 };
@@ -32,7 +34,7 @@ struct conn_protocol {
 	void (*on_input)(struct conn *c, void *ctx);
 	/* Output dropped below the low-water mark after conn_want_drain(). */
 	void (*on_drain)(struct conn *c, void *ctx);
-	/* EOF, error or timeout. For TIMEOUT the protocol may write a goodbye
+	/* An error or a timeout. For TIMEOUT the protocol may write a goodbye
 	 * and call conn_close_after_flush(); otherwise it must call
 	 * conn_close() (directly or after flushing). */
 	void (*on_event)(struct conn *c, void *ctx, enum conn_event ev);

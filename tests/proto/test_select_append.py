@@ -222,7 +222,6 @@ def test_a_reset_during_append_leaves_no_body_that_no_message_uses(server):
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()
     watcher = server.login()
-    blobs = [p for p in (server.data_dir / "users").glob("*/demo/blobs/*/*") if p.is_file()]
     deadline = time.time() + 10
     while True:
         stored = int(re.search(r"MESSAGES (\d+)", watcher.ok("STATUS INBOX (MESSAGES)")[0])[1])
